@@ -1,0 +1,1 @@
+"""Dockerfiles: a lossless syntax tree that agrees with BuildKit's parser, and a semantic model."""
