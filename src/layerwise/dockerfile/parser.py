@@ -472,12 +472,17 @@ class _Parser:
             node.arguments.extend((key, value, "="))
 
     def _health(self, node: _Node, args: str, at: int) -> None:
+        # BuildKit finds the end of the type word byte by byte (see _extract_flags).
+        raw = args if args.isascii() else args.encode("utf-8", "surrogateescape").decode("latin-1")
         sep = 0
-        while sep < len(args) and not is_space(args[sep]):
+        while sep < len(raw) and not is_space(raw[sep]):
             sep += 1
         nxt = sep
-        while nxt < len(args) and is_space(args[nxt]):
+        while nxt < len(raw) and is_space(raw[nxt]):
             nxt += 1
+        if raw is not args:
+            data = args.encode("utf-8", "surrogateescape")
+            sep, nxt = _char_offset(data, sep), _char_offset(data, nxt)
         if sep == 0:
             return
         typ = args[:sep]
@@ -536,7 +541,25 @@ def _extract_flags(line: str, escape: str) -> tuple[int, list[tuple[str, int, in
 
     Returns where the arguments start and each flag's text (quotes and escapes removed) with its
     offsets. A bare `--` ends the flags and is dropped.
+
+    BuildKit walks this text byte by byte and turns each byte into a character, so a non-ASCII
+    flag value comes out mangled (`é` becomes `Ã©`) and the bytes 0x85 and 0xA0 inside a UTF-8
+    sequence count as spaces. That is what Docker then uses, so it is reproduced here.
     """
+    if line.isascii():
+        return _extract_flags_chars(line, escape)
+    raw = line.encode("utf-8", "surrogateescape")
+    end, words = _extract_flags_chars(raw.decode("latin-1"), escape)
+    return _char_offset(raw, end), [
+        (w, _char_offset(raw, a), _char_offset(raw, b)) for w, a, b in words
+    ]
+
+
+def _char_offset(raw: bytes, byte_offset: int) -> int:
+    return len(raw[:byte_offset].decode("utf-8", "surrogateescape"))
+
+
+def _extract_flags_chars(line: str, escape: str) -> tuple[int, list[tuple[str, int, int]]]:
     words: list[tuple[str, int, int]] = []
     n = len(line)
     pos = 0
