@@ -296,11 +296,7 @@ class _Parser:
                     "(empty continuation lines will become errors in a future release)"
                 )
 
-            def to_source(
-                offset: int, _l: list[int] = seg_logical, _s: list[int] = seg_source
-            ) -> int:
-                k = bisect.bisect_right(_l, offset) - 1
-                return _s[k] + (offset - _l[k])
+            to_source = _offset_map(seg_logical, seg_source)
 
             try:
                 node = self._node_from_line(line, 0)
@@ -495,6 +491,30 @@ class _Parser:
         node.words = [(typ, at, at + sep), *sub.words]
 
 
+class _Shift:
+    """The offset map of a one-line instruction."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: int) -> None:
+        self.base = base
+
+    def __call__(self, offset: int) -> int:
+        return self.base + offset
+
+
+def _offset_map(logical: list[int], source: list[int]) -> Callable[[int], int]:
+    """Map an offset in the joined logical line to an offset in the file."""
+    if len(logical) == 1:
+        return _Shift(source[0])
+
+    def to_source(offset: int) -> int:
+        k = bisect.bisect_right(logical, offset) - 1
+        return source[k] + (offset - logical[k])
+
+    return to_source
+
+
 def _split_words(node: _Node, args: str, at: int) -> None:
     node.words = [(m.group(), at + m.start(), at + m.end()) for m in _NON_SEPARATOR.finditer(args)]
     node.arguments = [w for w, _, _ in node.words]
@@ -508,10 +528,16 @@ def _build(
     heredocs: list[Heredoc],
 ) -> Instruction:
     """Turn a logical-line node into an Instruction with source spans."""
+    base = getattr(to_source, "base", None)
+    if base is not None:  # one physical line: offsets map by a constant shift
 
-    def span(a: int, b: int) -> Span:
-        start = to_source(a)
-        return Span(start, to_source(b - 1) + 1 if b > a else start)
+        def span(a: int, b: int) -> Span:
+            return Span(base + a, base + b)
+    else:
+
+        def span(a: int, b: int) -> Span:
+            start = to_source(a)
+            return Span(start, to_source(b - 1) + 1 if b > a else start)
 
     trigger = None
     if node.trigger is not None:
