@@ -19,6 +19,7 @@ from layerwise.errors import LayerwiseError
 # command name -> "module:function" (relative to layerwise.cli); one line per command.
 COMMANDS: dict[str, str] = {
     "parse": "parse:parse_command",
+    "services": "services:services_command",
 }
 
 
