@@ -557,14 +557,10 @@ def load_project(
     base_env = dict(os.environ if env is None else env)
 
     config_paths = _config_paths(root, files, base_env)
-    if not config_paths:
-        names = ", ".join(DEFAULT_FILE_NAMES)
-        raise ComposeFileError(
-            f"no compose file in {root} (looked for {names}); name one with -f FILE"
-        )
-    working_dir = (
-        Path(project_directory).absolute() if project_directory else config_paths[0].parent
-    )
+    if project_directory:
+        working_dir = Path(project_directory).absolute()
+    else:
+        working_dir = config_paths[0].parent if config_paths else root
 
     if env_files:
         env_paths = [(root / f).absolute() for f in env_files]
@@ -582,6 +578,11 @@ def load_project(
         config_paths = _config_paths(root, None, environment)
         if not project_directory:
             working_dir = config_paths[0].parent
+    if not config_paths:
+        names = ", ".join(DEFAULT_FILE_NAMES)
+        raise ComposeFileError(
+            f"no compose file in {root} (looked for {names}); name one with -f FILE"
+        )
     for path in config_paths:
         if not path.is_file():
             raise ComposeFileError(f"compose file not found: {path}")
