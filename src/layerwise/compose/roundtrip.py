@@ -110,6 +110,9 @@ class ComposeDocument:
             raise ValueError("empty path")
         parent = self.data
         for key in path[:-1]:
+            if isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent):
+                parent = parent[key]
+                continue
             child = parent.get(key) if isinstance(parent, dict) else None
             if child is None:
                 if not isinstance(parent, dict):
@@ -145,6 +148,18 @@ class ComposeDocument:
         if not isinstance(current, list):
             raise KeyError(f"{'.'.join(map(str, path))} is not a list")
         current.append(_to_yaml(value))
+
+    def insert(self, path: Sequence[Key], value: Any) -> None:
+        """Insert into a list at the index that ends `path`, creating the list when absent."""
+        if not path or not isinstance(path[-1], int):
+            raise ValueError("insert needs a path that ends with a list index")
+        current = self.get(path[:-1])
+        if current is None:
+            self.set(path[:-1], CommentedSeq())
+            current = self.get(path[:-1])
+        if not isinstance(current, list):
+            raise KeyError(f"{'.'.join(map(str, path[:-1]))} is not a list")
+        current.insert(path[-1], _to_yaml(value))
 
     # -- writing ---------------------------------------------------------------------------
 
