@@ -312,7 +312,7 @@ def parse_volume(spec: str) -> dict[str, Any]:
     fields: list[str] = []
     buffer = ""
     for char in [*spec, None]:
-        if char == ":" and len(buffer) == 1 and buffer.isalpha() and not fields:
+        if char == ":" and len(buffer) == 1 and buffer.isalpha():
             buffer += char  # a Windows drive letter
             continue
         if char == ":" or char is None:
