@@ -207,7 +207,8 @@ def test_profiles_and_services_without_build(tmp_path: Path) -> None:
         ("services:\n  a:\n    build: .\n    depends_on: [b]\n", "undefined service 'b'"),
         ("services:\n  a: {}\n", "neither an image nor a build context"),
         (
-            "services:\n  a:\n    build: {context: ., dockerfile: D, dockerfile_inline: 'FROM x'}\n",
+            "services:\n  a:\n"
+            "    build: {context: ., dockerfile: D, dockerfile_inline: 'FROM x'}\n",
             "mutually exclusive",
         ),
         ("services:\n  a:\n    image: x\n    volumes: ['named:/x']\n", "undefined volume named"),

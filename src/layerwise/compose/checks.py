@@ -269,8 +269,9 @@ def _long_running(ctx: CheckContext, service: Service, facts: ImageFacts) -> boo
         return True
     if config.get("ports") or config.get("expose") or facts.exposes:
         return True
-    command = _command_text(config.get("command")) + " " + _command_text(config.get("entrypoint"))
-    return bool(_SERVER.search(command + " " + (facts.command or "")))
+    command = _command_text(config.get("entrypoint")) + " "
+    command += _command_text(config.get("command")) if "command" in config else facts.command or ""
+    return bool(_SERVER.search(command))
 
 
 def _one_shot(ctx: CheckContext, name: str) -> bool:

@@ -48,11 +48,12 @@ def guess_indent(text: str) -> tuple[int, int, int]:
         if not stripped or stripped.startswith("#") or stripped == "---":
             continue
         indent = len(raw) - len(raw.lstrip(" "))
-        if parent is not None and parent[1] and indent > parent[0]:
-            if stripped.startswith("- ") or stripped == "-":
+        dash = stripped.startswith("- ") or stripped == "-"
+        if parent is not None and parent[1] and indent >= parent[0]:
+            if dash:
                 if offset is None:
                     offset = indent - parent[0]
-            elif mapping is None:
+            elif mapping is None and indent > parent[0]:
                 mapping = indent - parent[0]
         if mapping is not None and offset is not None:
             break
