@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from conftest import REPO, run_cli
 
@@ -76,3 +77,23 @@ def test_errors_are_one_line() -> None:
         assert result.code == 2, args
         assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
         assert result.err.startswith("error:") or ": error:" in result.err
+
+
+def test_secret_args_are_redacted(tmp_path: Path) -> None:
+    token = "ghp_" + "x" * 36
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  app:\n    build:\n      context: .\n"
+        "      args: [GH_TOKEN, DB_PASSWORD=hunter2, PLAIN=ok]\n"
+    )
+    result = run_cli("services", str(tmp_path), "--format", "json", env={"GH_TOKEN": token})
+    assert token not in result.out and "hunter2" not in result.out
+    args = json.loads(result.out)["services"][0]["args"]
+    assert args == {
+        "DB_PASSWORD": "<redacted: a secret (by its name)>",
+        "GH_TOKEN": "<redacted: a GitHub token>",
+        "PLAIN": "ok",
+    }
+    shown = run_cli(
+        "services", str(tmp_path), "--format", "json", "--show-secrets", env={"GH_TOKEN": token}
+    )
+    assert token in shown.out

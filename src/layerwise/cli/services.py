@@ -5,7 +5,9 @@ JSON (`--format json`), stable keys:
     {"project": str, "working_dir": str, "files": [str],
      "services": [{"name", "context", "dockerfile", "dockerfile_inline", "target", "args",
                    "network", "image", "cache_from", "secrets"}]}
-Paths are absolute; `null` where unset (`args` is null when no argument is passed).
+Paths are absolute; `null` where unset (`args` is null when no argument is passed). The value
+of a build argument that looks like a secret (by its name or its shape) is printed as
+"<redacted: KIND>" unless --show-secrets is given.
 Exit status: 0 on success, 2 on bad input (invalid YAML or compose file, missing file, ...).
 """
 
@@ -15,7 +17,18 @@ import json
 
 import click
 
-from layerwise.compose import build_targets, load_project
+from layerwise.compose import BuildTarget, build_targets, load_project
+from layerwise.compose.secrets import secret_kind
+
+
+def _shown(target: BuildTarget, show_secrets: bool) -> dict[str, object]:
+    data = target.to_json()
+    if data["args"] and not show_secrets:
+        data["args"] = {
+            key: f"<redacted: {kind}>" if (kind := secret_kind(key, value)) else value
+            for key, value in data["args"].items()
+        }
+    return data
 
 
 @click.command("services")
@@ -28,6 +41,7 @@ from layerwise.compose import build_targets, load_project
     "--project-directory", default=None, help="Project directory (default: the first file's)."
 )
 @click.option("--service", "service_names", multiple=True, help="Only this service (repeatable).")
+@click.option("--show-secrets", is_flag=True, help="Print secret-looking build args as they are.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def services_command(
     directory: str,
@@ -37,6 +51,7 @@ def services_command(
     project_name: str | None,
     project_directory: str | None,
     service_names: tuple[str, ...],
+    show_secrets: bool,
     fmt: str,
 ) -> None:
     """List the services with `build:` and what each builds."""
@@ -54,7 +69,7 @@ def services_command(
             "project": project.name,
             "working_dir": str(project.working_dir),
             "files": [str(f) for f in project.files],
-            "services": [t.to_json() for t in targets],
+            "services": [_shown(t, show_secrets) for t in targets],
         }
         click.echo(json.dumps(payload, indent=2))
         return

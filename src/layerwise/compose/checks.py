@@ -25,6 +25,7 @@ from layerwise.compose.image_facts import ImageFacts, read_image_facts
 from layerwise.compose.loader import build_targets
 from layerwise.compose.model import BuildTarget, ComposeProject, ComposeSource, Service
 from layerwise.compose.roundtrip import ComposeDocument, write_atomic
+from layerwise.compose.secrets import secret_kind
 from layerwise.compose.yamlsource import YList, YMap
 from layerwise.errors import Location
 
@@ -499,28 +500,6 @@ LW704 = ComposeCheck(
 
 # --- LW705 ---------------------------------------------------------------------------------
 
-_SECRET_NAME = re.compile(
-    r"(^|_)(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH)"
-    r"(_|$)",
-    re.IGNORECASE,
-)
-_SECRET_VALUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("an AWS access key id", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b")),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-    ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
-    ("a URL with a password", re.compile(r"://[^/\s:@]+:[^/\s@]+@")),
-)
-
-
-def _secret_kind(name: str, value: str) -> str | None:
-    for kind, pattern in _SECRET_VALUES:
-        if pattern.search(value):
-            return kind
-    if _SECRET_NAME.search(name) and value:
-        return "a secret (by its name)"
-    return None
-
 
 def _secret_args(ctx: CheckContext) -> Iterator[ComposeFinding]:
     for name, target in ctx.targets.items():
@@ -528,7 +507,7 @@ def _secret_args(ctx: CheckContext) -> Iterator[ComposeFinding]:
         build = service.build
         raw = build.get("args") if build is not None else None
         for arg, value in sorted(target.args.items()):
-            kind = _secret_kind(arg, value)
+            kind = secret_kind(arg, value)
             if kind is None:
                 continue
             loc = _arg_location(raw, arg) or service.where("build")
