@@ -476,7 +476,7 @@ TOP_LEVEL = Object(
         "version": STRING,
         "name": STRING,
         "include": INCLUDE,
-        "services": Object(additional=OneOf((SERVICE, Scalar(("null",)))), extensions=True),
+        "services": Object(additional=SERVICE, extensions=False),
         "networks": Object(additional=NULLABLE_ANY_OBJECT),
         "volumes": Object(additional=NULLABLE_ANY_OBJECT),
         "secrets": Object(additional=ANY_OBJECT),
