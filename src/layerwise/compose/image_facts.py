@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from layerwise.compose.model import BuildTarget
+from layerwise.dockerfile.model import Stage, Step
 from layerwise.dockerfile.parser import parse_dockerfile
-from layerwise.dockerfile.syntax import Instruction
 from layerwise.errors import LayerwiseError
-
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 @dataclass(frozen=True)
@@ -74,21 +71,9 @@ class ImageFacts:
         return found
 
 
-def _expand(text: str, scope: dict[str, str]) -> str:
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(3)
-        default = match.group(2)
-        value = scope.get(name)
-        if value:
-            return value
-        return default or ""
-
-    return _VAR.sub(replace, text)
-
-
 def read_image_facts(target: BuildTarget) -> ImageFacts | None:
     """The facts for a build target, or None when its Dockerfile cannot be read here (remote
-    context, missing file, or a Dockerfile layerwise cannot parse)."""
+    context, missing file, a Dockerfile layerwise cannot parse, or an unknown target stage)."""
     if target.dockerfile_inline is not None:
         text, name = target.dockerfile_inline, f"{target.service} (inline Dockerfile)"
     elif target.dockerfile and not target.is_remote:
@@ -100,72 +85,42 @@ def read_image_facts(target: BuildTarget) -> ImageFacts | None:
     else:
         return None
     try:
-        dockerfile = parse_dockerfile(text, name)
+        model = parse_dockerfile(text, name).model(
+            build_args=dict(target.args), target=target.target
+        )
     except LayerwiseError:
         return None
-    stages: list[tuple[str | None, list[Instruction]]] = []
-    for instruction in dockerfile.instructions:
-        if instruction.name == "FROM":
-            args = instruction.arguments
-            alias = args[2].lower() if len(args) >= 3 and args[1].upper() == "AS" else None
-            stages.append((alias, [instruction]))
-        elif stages:
-            stages[-1][1].append(instruction)
-    if not stages:
-        return None
-    index = len(stages) - 1
-    if target.target:
-        names = [alias for alias, _ in stages]
-        if target.target.lower() not in names:
-            return None
-        index = names.index(target.target.lower())
-    chain: list[list[Instruction]] = []
-    seen: set[int] = set()
-    while index not in seen:
-        seen.add(index)
-        chain.insert(0, stages[index][1])
-        base = stages[index][1][0].arguments[0].lower() if stages[index][1][0].arguments else ""
-        names = [alias for alias, _ in stages[:index]]
-        if base in names:
-            index = names.index(base)
-        else:
-            break
-    facts = ImageFacts(dockerfile=target.dockerfile)
-    scope = dict(target.args)
+    stage = model.target
+    if stage is None or (target.target and model.stage_named(target.target) is None):
+        return None  # BuildKit would refuse an unknown target
+    chain: list[Stage] = []
+    while stage is not None and stage not in chain:
+        chain.insert(0, stage)
+        stage = model.stages[stage.base_stage] if stage.base_stage is not None else None
+    facts = ImageFacts(dockerfile=target.dockerfile, workdir=chain[-1].workdir)
     for stage in chain:
-        for instruction in stage[1:]:
-            _apply(instruction, facts, scope)
+        for step in stage.steps:
+            _apply(step, facts)
     return facts
 
 
-def _apply(instruction: Instruction, facts: ImageFacts, scope: dict[str, str]) -> None:
-    name = instruction.name
-    args = [_expand(a, scope) for a in instruction.arguments]
+def _apply(step: Step, facts: ImageFacts) -> None:
+    name = step.name
+    args = list(step.expanded or step.instruction.arguments)
     if name == "HEALTHCHECK":
         facts.healthcheck = bool(args) and args[0].upper() != "NONE"
     elif name == "EXPOSE":
         facts.exposes.extend(args)
-    elif name == "WORKDIR" and args:
-        facts.workdir = posixpath.normpath(posixpath.join(facts.workdir, args[0]))
-    elif name == "ENV":
-        for pair in instruction.pairs:
-            scope[pair.key] = _expand(pair.value, scope)
-    elif name == "ARG":
-        for arg in args:
-            key, sep, value = arg.partition("=")
-            if key not in scope and sep:
-                scope[key] = value
     elif name in ("COPY", "ADD") and len(args) >= 2:
-        if instruction.flag("from") is not None:
+        sources = [s for read in step.reads if read.kind == "context" for s in read.sources]
+        if not sources:
             return
-        *sources, dest = args
+        dest = args[-1]
         if not posixpath.isabs(dest):
             trailing = dest.endswith("/") or dest in (".", "./")
-            dest = posixpath.normpath(posixpath.join(facts.workdir, dest))
+            dest = posixpath.normpath(posixpath.join(step.workdir, dest))
             if trailing:
                 dest = dest.rstrip("/") + "/"
-        sources = [s for s in sources if "://" not in s]
-        if sources:
-            facts.copies.append(Copy(tuple(sources), dest, instruction.start_line))
+        facts.copies.append(Copy(tuple(sources), dest, step.line))
     elif name in ("CMD", "ENTRYPOINT"):
-        facts.command = " ".join(args)
+        facts.command = " ".join(step.instruction.arguments)
