@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "parse": "parse:parse_command",
     "rule": "rules:rule_command",
     "rules": "rules:rules_command",
+    "services": "services:services_command",
 }
 
 
