@@ -82,4 +82,5 @@ def test_built_stages_match_buildkit(
         args += ["--target", target]
     res = docker.run(*args, str(tmp_path), check=False)
     assert res.returncode == 0, res.stderr[-2000:]
-    assert _stages_run(res.stderr) == predicted
+    ran = _stages_run(res.stderr)
+    assert ran == predicted, f"BuildKit ran {sorted(ran)}; log tail:\n{res.stderr[-3000:]}"
