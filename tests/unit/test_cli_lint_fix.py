@@ -144,3 +144,22 @@ def test_docs_rules_md_is_current() -> None:
     assert current == expected, (
         "docs/rules.md is stale: run `layerwise rules --format markdown > docs/rules.md`"
     )
+
+
+def test_pre_commit_hook_file_matches_dockerfiles() -> None:
+    import re
+
+    from ruamel.yaml import YAML
+
+    hooks = YAML(typ="safe").load((REPO / ".pre-commit-hooks.yaml").read_text())
+    lint_hook = next(h for h in hooks if h["id"] == "layerwise")
+    assert lint_hook["entry"].startswith("layerwise lint")
+    files, exclude = re.compile(lint_hook["files"]), re.compile(lint_hook["exclude"])
+
+    def matched(p: str) -> bool:
+        return bool(files.search(p)) and not exclude.search(p)
+
+    for name in ("Dockerfile", "svc/Dockerfile.prod", "api.Dockerfile", "Containerfile"):
+        assert matched(name), name
+    for name in ("Dockerfile.dockerignore", "README.md", "src/dockerfile_utils.py"):
+        assert not matched(name), name
