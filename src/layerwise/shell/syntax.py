@@ -303,9 +303,7 @@ _BASH_VARS = re.compile(
     r"BASHPID|FUNCNAME|LINENO_NOT)\b"
 )
 _BRACE_EXPANSION = re.compile(r"\{[^{}\s]*(?:,[^{}\s]*)+\}|\{-?\w+\.\.-?\w+(?:\.\.-?\d+)?\}")
-_BASH_PARAM = re.compile(
-    r"^\$\{(?:!|#?[A-Za-z_]\w*\[|[A-Za-z_]\w*(?:/|\^|,|@|:(?![-=?+])))"
-)
+_BASH_PARAM = re.compile(r"^\$\{(?:!|#?[A-Za-z_]\w*\[|[A-Za-z_]\w*(?:/|\^|,|@|:(?![-=?+])))")
 _BASH_BUILTINS = {
     "source": "source",
     "pushd": "pushd",
@@ -646,7 +644,9 @@ class _Walker:
                     if cmd.depth == self.depth and not cmd.redirects:
                         cmd.redirects = tuple(redirects)
         if continuations:
-            self.continuation(continuations, ctx, _last_top(cmds, mark) if len(cmds) > mark else None)
+            self.continuation(
+                continuations, ctx, _last_top(cmds, mark) if len(cmds) > mark else None
+            )
 
     def continuation(self, nodes: list[Node], ctx: _Ctx, upstream: Command | None) -> None:
         """Operators and statements that tree-sitter attaches to a heredoc redirect
@@ -689,9 +689,7 @@ class _Walker:
                 body = child
             elif t == "heredoc_start":
                 marker_end = child.end_byte
-            elif t in ("heredoc_end", "heredoc_content"):
-                continue
-            elif t == "file_redirect":
+            elif t in ("heredoc_end", "heredoc_content") or t == "file_redirect":
                 continue
             else:
                 extra.append(child)
@@ -752,9 +750,9 @@ class _Walker:
         for n in nodes:
             if n.type == "variable_assignment" and not words:
                 name = n.child_by_field_name("name")
-                value = n.child_by_field_name("value")
+                vnode = n.child_by_field_name("value")
                 assigns[self.ntext(name) if name is not None else ""] = (
-                    self.value(value)[0] if value is not None else ""
+                    self.value(vnode)[0] if vnode is not None else ""
                 )
                 continue
             inner = n.named_children[0] if n.type == "command_name" and n.named_children else n
@@ -785,9 +783,9 @@ class _Walker:
             if t == "variable_assignment":
                 self.substitutions(child, ctx)
                 name = child.child_by_field_name("name")
-                value = child.child_by_field_name("value")
+                vnode = child.child_by_field_name("value")
                 key = self.ntext(name) if name is not None else ""
-                assigns[key] = self.value(value)[0] if value is not None else ""
+                assigns[key] = self.value(vnode)[0] if vnode is not None else ""
             elif t == "command_name":
                 inner = child.named_children[0] if child.named_children else child
                 self.substitutions(inner, ctx)
@@ -833,8 +831,8 @@ class _Walker:
         wrappers = list(ctx.wrappers)
         assigns = dict(assigns)
         words_l = list(words)
-        nodes_l: list[Node | None] = list(nodes) if len(nodes) == len(words) else [None] * len(
-            words
+        nodes_l: list[Node | None] = (
+            list(nodes) if len(nodes) == len(words) else [None] * len(words)
         )
         while words_l:
             name = words_l[0].value.rsplit("/", 1)[-1]
@@ -847,10 +845,20 @@ class _Walker:
                 wrappers.append(name)
                 words_l, nodes_l = words_l[skip:], nodes_l[skip:]
                 continue
-            if name in SHELLS or name == "eval" or name == "su":
-                if self.nested(words_l, nodes_l, name, start, end, assigns, ctx, wrappers,
-                               stdin, heredoc, redirects):
-                    return
+            if (name in SHELLS or name == "eval" or name == "su") and self.nested(
+                words_l,
+                nodes_l,
+                name,
+                start,
+                end,
+                assigns,
+                ctx,
+                wrappers,
+                stdin,
+                heredoc,
+                redirects,
+            ):
+                return
             break
         self.check_builtin_features(words_l)
         cmd = Command(
@@ -884,11 +892,16 @@ class _Walker:
                 self.state.pipefail = arg == "-o"
                 if arg == "-o":
                     self.feature_words("set -o pipefail", cmd)
-            elif arg.startswith("-") and not arg.startswith("--") and arg.endswith("o"):
+            elif (
                 # `set -euo pipefail`: the bundle's last option takes the next word
-                if i + 1 < len(args) and args[i + 1] == "pipefail":
-                    self.state.pipefail = True
-                    self.feature_words("set -o pipefail", cmd)
+                arg.startswith("-")
+                and not arg.startswith("--")
+                and arg.endswith("o")
+                and i + 1 < len(args)
+                and args[i + 1] == "pipefail"
+            ):
+                self.state.pipefail = True
+                self.feature_words("set -o pipefail", cmd)
 
     def feature_words(self, kind: str, cmd: Command) -> None:
         self.state.script.features.append(
@@ -990,12 +1003,17 @@ class _Walker:
                 if i < len(argv):
                     return False  # `sh script.sh`: runs a file we cannot see
                 if heredoc is not None:
-                    hnode, hbody = heredoc
+                    hbody = heredoc[1]
                     text = self.ntext(hbody)
                     a = self.c(hbody.start_byte)
                     offs = [self.outer(a + k) for k in range(len(text) + 1)]
                     self.run_nested(
-                        text, offs, shell_name, ctx, [*wrappers, f"{name} <<"], assigns,
+                        text,
+                        offs,
+                        shell_name,
+                        ctx,
+                        [*wrappers, f"{name} <<"],
+                        assigns,
                         pipefail,
                     )
                     return True
@@ -1280,7 +1298,7 @@ def _ansi_c_into(text: str, a: int, b: int, out: list[str], offs: list[int] | No
                 ch, i = _ANSI[nxt], i + 2
             elif nxt in "xuU":
                 width = {"x": 2, "u": 4, "U": 8}[nxt]
-                m = re.match(r"[0-9A-Fa-f]{1,%d}" % width, text[i + 2 : b])
+                m = re.match(f"[0-9A-Fa-f]{{1,{width}}}", text[i + 2 : b])
                 if m:
                     ch, i = chr(min(int(m.group(), 16), 0x10FFFF)), i + 2 + len(m.group())
                 else:
@@ -1346,7 +1364,9 @@ def _env(argv: list[str], assigns: dict[str, str]) -> int | None:
     return i if i < len(argv) else None
 
 
-def _simple(vals: frozenset[str], positional: int = 0) -> Callable[[list[str], dict[str, str]], int | None]:
+def _simple(
+    vals: frozenset[str], positional: int = 0
+) -> Callable[[list[str], dict[str, str]], int | None]:
     def skip(argv: list[str], assigns: dict[str, str]) -> int | None:
         i = _skip_options(argv, vals)
         i += positional
