@@ -410,26 +410,31 @@ class _Walker:
     def sequence(self, nodes: Sequence[Node], ctx: _Ctx) -> None:
         """Statements separated by `;`, `&`, newlines (program, group, body)."""
         last_end_line = -1
+        pending: str | None = None  # a separator applies only when a statement follows it
+        cmds = self.state.script.commands
         for child in nodes:
             t = child.type
             if t in _SEPARATORS:
-                self.set_connector(t if t != ";;" else ";", background=t == "&")
+                pending = ";" if t.startswith(";") else t
+                if t == "&" and cmds:
+                    cmds[-1].background = True
                 continue
             if not child.is_named or t in _STATEMENT_SKIP:
                 continue
-            if last_end_line >= 0 and child.start_point[0] > last_end_line:
+            if pending is not None:
+                self.set_connector(pending)
+            elif last_end_line >= 0 and child.start_point[0] > last_end_line:
                 self.set_connector("\n")
+            pending = None
             mark = len(self.state.script.commands)
             self.stmt(child, ctx)
             if len(self.state.script.commands) > mark:
                 last_end_line = child.end_point[0]
 
-    def set_connector(self, op: str, *, background: bool = False) -> None:
+    def set_connector(self, op: str) -> None:
         cmds = self.state.script.commands
         if cmds and cmds[-1].connector is None:
             cmds[-1].connector = op
-            if background:
-                cmds[-1].background = True
 
     def program(self, node: Node, ctx: _Ctx) -> None:
         self.sequence(node.children, ctx)
@@ -557,8 +562,6 @@ class _Walker:
                 continue
             value = item.child_by_field_name("value")
             if value is not None:
-                if value.type == "array":
-                    self.feature("array", value)
                 self.substitutions(value, ctx)
 
     def declaration(self, node: Node, ctx: _Ctx) -> None:
@@ -608,6 +611,9 @@ class _Walker:
                 words.append(ShellWord(leaf.type, leaf.type, s, e))
                 if leaf.type == "==" and opener == "[":
                     self.feature("== in [", leaf)
+        if len(kids) > 1 and kids[-1].type in ("]", "]]"):
+            s, e = self.span(kids[-1])
+            words.append(ShellWord(kids[-1].type, kids[-1].type, s, e))
         self.substitutions(node, ctx)
         s, e = self.span(node)
         self.emit(words, s, e, {}, (), ctx, [])
@@ -622,8 +628,9 @@ class _Walker:
             if child is body or _same(child, body):
                 continue
             if child.type == "heredoc_redirect":
-                red, hbody, extra = self.heredoc(child)
+                red, hbody, extra, files = self.heredoc(child)
                 redirects.append(red)
+                redirects.extend(self.redirect(f, ctx) for f in files)
                 heredoc_text = red.target
                 if hbody is not None:
                     heredoc_node = (child, hbody)
@@ -673,11 +680,12 @@ class _Walker:
                 self.stmt(child, ctx)
             op = None
 
-    def heredoc(self, node: Node) -> tuple[Redirect, Node | None, list[Node]]:
+    def heredoc(self, node: Node) -> tuple[Redirect, Node | None, list[Node], list[Node]]:
         op = "<<"
         fd = None
         body: Node | None = None
         extra: list[Node] = []
+        files: list[Node] = []
         marker_end = node.end_byte
         for child in node.children:
             t = child.type
@@ -689,8 +697,10 @@ class _Walker:
                 body = child
             elif t == "heredoc_start":
                 marker_end = child.end_byte
-            elif t in ("heredoc_end", "heredoc_content") or t == "file_redirect":
+            elif t in ("heredoc_end", "heredoc_content"):
                 continue
+            elif t == "file_redirect":
+                files.append(child)
             else:
                 extra.append(child)
         content = self.ntext(body) if body is not None else ""
@@ -699,7 +709,7 @@ class _Walker:
         # the span covers `<<EOF` only: the body lines come after the rest of the command line
         s = self.span(node)[0]
         e = self.outer(max(self.c(marker_end) - 1, 0)) + 1
-        return Redirect(op, fd, content, s, e), body, extra
+        return Redirect(op, fd, content, s, e), body, extra, files
 
     def redirect(self, node: Node, ctx: _Ctx) -> Redirect:
         op = ""
