@@ -1328,7 +1328,9 @@ def _npm(cmd: Command, words: list[ShellWord], name: str, env: dict[str, str]) -
             action = _NPM_ACTIONS.get(inner, "other")
             rest = rest[1:]
         else:
+            # anything yarn does not know is a package.json script: `yarn build`
             action = _NPM_ACTIONS.get(sub, "run")
+            action = "run" if action == "build" else action
     else:
         action = _NPM_ACTIONS.get(sub, "other")
     if sub in ("cache", "store") and rest:
