@@ -105,31 +105,67 @@ def test_not_package_managers(script: str) -> None:
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
-        ("apt-get install -y curl=7.88.1-10 gcc libpq-dev:amd64 nginx/bookworm-backports",
-         [("curl", "7.88.1-10", "=7.88.1-10"), ("gcc", None, None), ("libpq-dev", None, None),
-          ("nginx", None, "/bookworm-backports")]),
+        (
+            "apt-get install -y curl=7.88.1-10 gcc libpq-dev:amd64 nginx/bookworm-backports",
+            [
+                ("curl", "7.88.1-10", "=7.88.1-10"),
+                ("gcc", None, None),
+                ("libpq-dev", None, None),
+                ("nginx", None, "/bookworm-backports"),
+            ],
+        ),
         ("apt-get install -y 'python3=3.11*'", [("python3", None, "=3.11*")]),
-        ("apk add --no-cache a=1.2-r0 b~1.2 'c>1' d@edge e",
-         [("a", "1.2-r0", "=1.2-r0"), ("b", None, "~1.2"), ("c", None, ">1"), ("d", None, "@edge"),
-          ("e", None, None)]),
-        ("yum install -y httpd-2.4.6-97.el7 mod_ssl",
-         [("httpd", "2.4.6-97.el7", "-2.4.6-97.el7"), ("mod_ssl", None, None)]),
-        ("pip install 'django>=4,<5' flask==2.0.1 'uvicorn[standard]==0.29' requests 'x==1.*'",
-         [("django", None, "<5,>=4"), ("flask", "2.0.1", "==2.0.1"), ("uvicorn", "0.29", "==0.29"),
-          ("requests", None, None), ("x", None, "==1.*")]),
-        ("conda install -y numpy=1.21 scipy==1.7.3 'pandas>=1' conda-forge::xarray",
-         [("numpy", "1.21", "=1.21"), ("scipy", "1.7.3", "==1.7.3"), ("pandas", None, ">=1"),
-          ("xarray", None, None)]),
-        ("npm install -g @angular/cli@15.2.1 typescript@^5 left-pad@latest serve",
-         [("@angular/cli", "15.2.1", "15.2.1"), ("typescript", None, "^5"),
-          ("left-pad", None, "latest"), ("serve", None, None)]),
-        ("go install github.com/x/y@v1.2.3 github.com/x/z@latest",
-         [("github.com/x/y", "v1.2.3", "v1.2.3"), ("github.com/x/z", None, "latest")]),
+        (
+            "apk add --no-cache a=1.2-r0 b~1.2 'c>1' d@edge e",
+            [
+                ("a", "1.2-r0", "=1.2-r0"),
+                ("b", None, "~1.2"),
+                ("c", None, ">1"),
+                ("d", None, "@edge"),
+                ("e", None, None),
+            ],
+        ),
+        (
+            "yum install -y httpd-2.4.6-97.el7 mod_ssl",
+            [("httpd", "2.4.6-97.el7", "-2.4.6-97.el7"), ("mod_ssl", None, None)],
+        ),
+        (
+            "pip install 'django>=4,<5' flask==2.0.1 'uvicorn[standard]==0.29' requests 'x==1.*'",
+            [
+                ("django", None, "<5,>=4"),
+                ("flask", "2.0.1", "==2.0.1"),
+                ("uvicorn", "0.29", "==0.29"),
+                ("requests", None, None),
+                ("x", None, "==1.*"),
+            ],
+        ),
+        (
+            "conda install -y numpy=1.21 scipy==1.7.3 'pandas>=1' conda-forge::xarray",
+            [
+                ("numpy", "1.21", "=1.21"),
+                ("scipy", "1.7.3", "==1.7.3"),
+                ("pandas", None, ">=1"),
+                ("xarray", None, None),
+            ],
+        ),
+        (
+            "npm install -g @angular/cli@15.2.1 typescript@^5 left-pad@latest serve",
+            [
+                ("@angular/cli", "15.2.1", "15.2.1"),
+                ("typescript", None, "^5"),
+                ("left-pad", None, "latest"),
+                ("serve", None, None),
+            ],
+        ),
+        (
+            "go install github.com/x/y@v1.2.3 github.com/x/z@latest",
+            [("github.com/x/y", "v1.2.3", "v1.2.3"), ("github.com/x/z", None, "latest")],
+        ),
         ("gem install rails -v 7.0.4", [("rails", "7.0.4", "7.0.4")]),
         ("gem install rails:7.0.4", [("rails", "7.0.4", "7.0.4")]),
         ("zypper in -y curl=8.0", [("curl", "8.0", "=8.0")]),
     ],
-)  # fmt: skip
+)
 def test_package_versions(script: str, expected: list[tuple[str, str | None, str | None]]) -> None:
     assert pkgs(one(script)) == expected
 
@@ -264,7 +300,7 @@ def test_dynamic_package_lists() -> None:
 
 def test_ops_keep_their_command_and_words() -> None:
     script = "apt-get update && apt-get install -y gcc && pip install flask"
-    apt, install, pip = ops(script)
+    _, install, pip = ops(script)
     assert install.command.source == "apt-get install -y gcc"
     (gcc,) = install.packages
     assert gcc.word is not None and script[gcc.word.start : gcc.word.end] == "gcc"
@@ -287,7 +323,12 @@ def test_nested_and_wrapped_ops() -> None:
 @pytest.mark.parametrize(
     ("script", "update", "lists", "clean"),
     [
-        ("apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/*", True, True, False),
+        (
+            "apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/*",
+            True,
+            True,
+            False,
+        ),
         ("apt-get update && apt-get install -y x && apt-get clean", True, False, True),
         ("apt-get install -y x; rm -rf /var/lib/apt/lists", False, True, False),
         ("apt-get update; rm -r /var/lib/apt/lists/ /var/cache/apt/*", True, True, True),
@@ -349,7 +390,9 @@ def test_pip_cache_fact(script: str, keeping: int) -> None:
 
 
 def test_removed_paths() -> None:
-    facts = analyze("rm -rf /tmp/* /root/.cache && rm -f a.txt -- -weird && rm -r --one-file-system d").facts
+    facts = analyze(
+        "rm -rf /tmp/* /root/.cache && rm -f a.txt -- -weird && rm -r --one-file-system d"
+    ).facts
     assert [(r.path, r.recursive) for r in facts.removed_paths] == [
         ("/tmp/*", True),
         ("/root/.cache", True),
@@ -379,10 +422,23 @@ def test_download_pipes(script: str, pairs: list[tuple[str, str]]) -> None:
 
 @pytest.mark.parametrize(
     ("mode", "expected"),
-    [("777", True), ("0777", True), ("1777", True), ("666", True), ("775", False), ("755", False),
-     ("a+rwx", True), ("o+w", True), ("ugo+rwx", True), ("u+x", False), ("a=rwx", True),
-     ("+w", False), ("g+w,o+w", True), ("go-w", False)],
-)  # fmt: skip
+    [
+        ("777", True),
+        ("0777", True),
+        ("1777", True),
+        ("666", True),
+        ("775", False),
+        ("755", False),
+        ("a+rwx", True),
+        ("o+w", True),
+        ("ugo+rwx", True),
+        ("u+x", False),
+        ("a=rwx", True),
+        ("+w", False),
+        ("g+w,o+w", True),
+        ("go-w", False),
+    ],
+)
 def test_world_writable(mode: str, expected: bool) -> None:
     assert world_writable(mode) is expected
 
@@ -412,18 +468,25 @@ def test_sudo_cd_mkdir_chown_facts() -> None:
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
-        ("useradd -r -l -u 1001 -g app -m app", ("useradd", "app", "1001", "app", True, True, True)),
-        ("useradd --uid=2000 --no-log-init --create-home bob",
-         ("useradd", "bob", "2000", None, False, True, True)),
+        (
+            "useradd -r -l -u 1001 -g app -m app",
+            ("useradd", "app", "1001", "app", True, True, True),
+        ),
+        (
+            "useradd --uid=2000 --no-log-init --create-home bob",
+            ("useradd", "bob", "2000", None, False, True, True),
+        ),
         ("useradd -rlm worker", ("useradd", "worker", None, None, True, True, True)),
-        ("adduser --system --uid 999 --no-create-home svc",
-         ("adduser", "svc", "999", None, True, False, False)),
+        (
+            "adduser --system --uid 999 --no-create-home svc",
+            ("adduser", "svc", "999", None, True, False, False),
+        ),
         ("adduser -D -H -u 1000 -G grp bob", ("adduser", "bob", "1000", None, False, False, False)),
         ("adduser -S app", ("adduser", "app", None, None, True, False, None)),
         ("groupadd -g 1001 -r app", ("groupadd", "app", None, "1001", True, False, None)),
         ("addgroup -g 1000 -S grp", ("addgroup", "grp", None, "1000", True, False, None)),
     ],
-)  # fmt: skip
+)
 def test_user_ops(script: str, expected: tuple[object, ...]) -> None:
     (u,) = analyze(script).facts.user_ops
     assert (u.kind, u.name, u.uid, u.gid, u.system, u.no_log_init, u.create_home) == expected
@@ -462,14 +525,32 @@ def test_debian_table_shape() -> None:
     for dev, runtime in RUNTIME.items():
         assert is_dev_package(dev), dev
         assert runtime and all(not is_dev_package(r) for r in runtime), dev
-    assert {"gcc", "g++", "make", "build-essential", "python3-dev", "pkg-config", "git"} <= BUILD_ONLY
+    assert {
+        "gcc",
+        "g++",
+        "make",
+        "build-essential",
+        "python3-dev",
+        "pkg-config",
+        "git",
+    } <= BUILD_ONLY
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("gcc", True), ("gcc-12", True), ("libpq-dev", True), ("linux-headers-amd64", True),
-     ("libmariadb-dev-compat", True), ("libpq5", False), ("curl", False), ("python3", False),
-     ("build-essential", True), ("git", True), ("ca-certificates", False)],
-)  # fmt: skip
+    [
+        ("gcc", True),
+        ("gcc-12", True),
+        ("libpq-dev", True),
+        ("linux-headers-amd64", True),
+        ("libmariadb-dev-compat", True),
+        ("libpq5", False),
+        ("curl", False),
+        ("python3", False),
+        ("build-essential", True),
+        ("git", True),
+        ("ca-certificates", False),
+    ],
+)
 def test_is_build_only(name: str, expected: bool) -> None:
     assert is_build_only(name) is expected

@@ -168,8 +168,10 @@ def test_onbuild_run_and_other_instructions() -> None:
     df = parse_dockerfile(text)
     onbuild, copy = df.instructions[1], df.instructions[2]
     result = analyze_run(onbuild)
-    assert result is not None
+    assert result is not None and result.exact
     assert result.script.package_ops[0].requirements == ["requirements.txt"]
+    span = result.command_span(result.script.commands[0])
+    assert text[span.start : span.end] == "pip install -r requirements.txt"
     assert analyze_run(copy) is None
     assert analyze_run(df.instructions[0]) is None
 

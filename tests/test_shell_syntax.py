@@ -22,9 +22,12 @@ def argvs(script: str, **kw: object) -> list[list[str]]:
         ("a | b | c", [["a"], ["b"], ["c"]]),
         ("(cd /x && make)", [["cd", "/x"], ["make"]]),
         ("{ a; b; } | c", [["a"], ["b"], ["c"]]),
-        ("if [ -f x ]; then a; elif b; then c; else d; fi", [["[", "-f", "x", "]"], ["a"], ["b"], ["c"], ["d"]]),
+        (
+            "if [ -f x ]; then a; elif b; then c; else d; fi",
+            [["[", "-f", "x", "]"], ["a"], ["b"], ["c"], ["d"]],
+        ),
         ("for i in 1 2; do echo $i; done", [["echo", "$i"]]),
-        ("while read l; do echo \"$l\"; done < f", [["read", "l"], ["echo", "$l"]]),
+        ('while read l; do echo "$l"; done < f', [["read", "l"], ["echo", "$l"]]),
         ("case $x in a) one;; *) two three;; esac", [["one"], ["two", "three"]]),
         ("! grep -q x f", [["grep", "-q", "x", "f"]]),
         ("a & b", [["a"], ["b"]]),
@@ -48,12 +51,12 @@ def test_commands_in_execution_order(script: str, expected: list[list[str]]) -> 
     [
         ("echo 'a b' \"c d\" e\\ f", ["echo", "a b", "c d", "e f"]),
         ('echo "a\\"b\\$c\\\\d\\x"', ["echo", 'a"b$c\\d\\x']),
-        ("echo \"$HOME/x\" ${A:-b} $B", ["echo", "$HOME/x", "${A:-b}", "$B"]),
+        ('echo "$HOME/x" ${A:-b} $B', ["echo", "$HOME/x", "${A:-b}", "$B"]),
         ("echo a'b'\"c\"d", ["echo", "abcd"]),
         ("echo $'a\\tb\\n'", ["echo", "a\tb\n"]),
         ("echo '' \"\"", ["echo", "", ""]),
         ("echo *.whl ~/x {a,b}", ["echo", "*.whl", "~/x", "{a,b}"]),
-        ("echo héllo \"wörld\"", ["echo", "héllo", "wörld"]),
+        ('echo héllo "wörld"', ["echo", "héllo", "wörld"]),
         ("apt-get install -y \\\n  a \\\n  b", ["apt-get", "install", "-y", "a", "b"]),
     ],
 )
@@ -71,8 +74,12 @@ def test_dynamic_words_are_marked() -> None:
     [
         ("sudo apt-get update", ["apt-get", "update"], ("sudo",), {}),
         ("sudo -E -u root pip install x", ["pip", "install", "x"], ("sudo",), {}),
-        ("sudo DEBIAN_FRONTEND=noninteractive apt-get install x", ["apt-get", "install", "x"],
-         ("sudo",), {"DEBIAN_FRONTEND": "noninteractive"}),
+        (
+            "sudo DEBIAN_FRONTEND=noninteractive apt-get install x",
+            ["apt-get", "install", "x"],
+            ("sudo",),
+            {"DEBIAN_FRONTEND": "noninteractive"},
+        ),
         ("env -i A=1 B=2 make", ["make"], ("env",), {"A": "1", "B": "2"}),
         ("A=1 env B=2 make", ["make"], ("env",), {"A": "1", "B": "2"}),
         ("exec gunicorn app", ["gunicorn", "app"], ("exec",), {}),
@@ -94,9 +101,7 @@ def test_wrappers_are_looked_through(
     assert cmd.start == 0 and cmd.end == len(script)
 
 
-@pytest.mark.parametrize(
-    "script", ["env", "command -v pip", "sudo", "xargs", "timeout 10"]
-)
+@pytest.mark.parametrize("script", ["env", "command -v pip", "sudo", "xargs", "timeout 10"])
 def test_wrappers_without_a_command_stay_themselves(script: str) -> None:
     (cmd,) = analyze(script).commands
     assert cmd.argv == script.split()
@@ -106,8 +111,11 @@ def test_wrappers_without_a_command_stay_themselves(script: str) -> None:
 @pytest.mark.parametrize(
     ("script", "expected", "label"),
     [
-        ("sh -c 'apt-get update && apt-get install -y x'",
-         [["apt-get", "update"], ["apt-get", "install", "-y", "x"]], "sh -c"),
+        (
+            "sh -c 'apt-get update && apt-get install -y x'",
+            [["apt-get", "update"], ["apt-get", "install", "-y", "x"]],
+            "sh -c",
+        ),
         ('bash -ec "pip install \\"a b\\" c"', [["pip", "install", "a b", "c"]], "bash -c"),
         ("/bin/bash -o pipefail -c 'curl x | tar x'", [["curl", "x"], ["tar", "x"]], "bash -c"),
         ("eval 'pip install y'", [["pip", "install", "y"]], "eval"),
@@ -127,7 +135,7 @@ def test_nested_offsets_point_into_the_outer_script() -> None:
     script = "echo start; sh -c 'apt-get install -y \"lib pq\"' && echo end"
     result = analyze(script)
     inner = result.commands[1]
-    assert inner.source == "apt-get install -y \"lib pq\""
+    assert inner.source == 'apt-get install -y "lib pq"'
     assert script[inner.start : inner.end] == inner.source
     word = inner.words[3]
     assert word.value == "lib pq"
@@ -136,7 +144,7 @@ def test_nested_offsets_point_into_the_outer_script() -> None:
 
 def test_nested_double_quoted_offsets_skip_escapes() -> None:
     script = 'bash -c "pip install \\"x==1\\" y"'
-    (cmd, ) = analyze(script).commands
+    (cmd,) = analyze(script).commands
     assert cmd.argv == ["pip", "install", "x==1", "y"]
     assert script[cmd.words[3].start : cmd.words[3].end] == "y"
 
@@ -235,7 +243,10 @@ def test_offsets_cover_the_whole_command() -> None:
     first, second = analyze(script).commands
     assert first.source == "A=1 apt-get install -y x >/dev/null 2>&1"
     assert first.assignments == {"A": "1"}
-    assert [(r.op, r.fd, r.target) for r in first.redirects] == [(">", None, "/dev/null"), (">&", "2", "1")]
+    assert [(r.op, r.fd, r.target) for r in first.redirects] == [
+        (">", None, "/dev/null"),
+        (">&", "2", "1"),
+    ]
     assert second.source == "rm -rf /var/lib/apt/lists/*"
     for cmd in (first, second):
         for w in cmd.words:
@@ -320,7 +331,7 @@ def test_fallback_tokenizer_splits_on_operators() -> None:
     from layerwise.shell.syntax import Script, _fallback_commands, _State
 
     state = _State(Script("", ("sh",), [], None, [], {}))
-    _fallback_commands(state, "a 'b c' && d \"e\\\"f\" | g; h")
+    _fallback_commands(state, 'a \'b c\' && d "e\\"f" | g; h')
     assert [c.argv for c in state.script.commands] == [["a", "b c"], ["d", 'e"f'], ["g"], ["h"]]
     assert [c.connector for c in state.script.commands] == ["&&", "|", ";", None]
 
@@ -348,12 +359,44 @@ def test_any_text_never_raises(text: str) -> None:
 
 _SHELLISH = st.lists(
     st.sampled_from(
-        ["a", "b", "'x y'", '"$V"', "&&", "||", ";", "|", "\n", "(", ")", "{", "}", "<<EOF",
-         "EOF", "$(", "`", "sh", "-c", "if", "then", "fi", "\\", "#", "=", "X=1", "apt-get",
-         "install", "pip", "sudo", "env", "'", '"']
+        [
+            "a",
+            "b",
+            "'x y'",
+            '"$V"',
+            "&&",
+            "||",
+            ";",
+            "|",
+            "\n",
+            "(",
+            ")",
+            "{",
+            "}",
+            "<<EOF",
+            "EOF",
+            "$(",
+            "`",
+            "sh",
+            "-c",
+            "if",
+            "then",
+            "fi",
+            "\\",
+            "#",
+            "=",
+            "X=1",
+            "apt-get",
+            "install",
+            "pip",
+            "sudo",
+            "env",
+            "'",
+            '"',
+        ]
     ),
     max_size=40,
-).map(" ".join)  # fmt: skip
+).map(" ".join)
 
 
 @settings(max_examples=300, deadline=None)

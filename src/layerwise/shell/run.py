@@ -63,14 +63,15 @@ def analyze_run(
     `shell` is the stage's current SHELL, `env` the ENV/ARG values in scope (from the model).
     An ONBUILD RUN is analyzed through its trigger.
     """
+    outer = ins
     if ins.name == "ONBUILD" and ins.trigger is not None:
-        ins = ins.trigger
+        ins = ins.trigger  # its spans point into the ONBUILD line; the trigger has no own span
     if ins.name != "RUN" or not ins.arguments:
         return None
     if ins.json:
         return _exec_form(ins, list(ins.arguments), env)
     command = ins.arguments[0]
-    offsets = _command_offsets(ins, command)
+    offsets = _command_offsets(ins, command, outer.span.end)
     if ins.heredocs:
         marker = heredoc_marker(command.strip(GO_SPACE))
         first = ins.heredocs[0]
@@ -137,14 +138,14 @@ def _json_string_offsets(ins: Instruction, span: Span, value: str) -> list[int]:
     return out
 
 
-def _command_offsets(ins: Instruction, command: str) -> list[int]:
+def _command_offsets(ins: Instruction, command: str, end: int) -> list[int]:
     """Dockerfile offset of each character of the shell-form command (plus one past the end),
     rebuilt by joining the instruction's physical lines the way BuildKit's parser does."""
     df = ins.dockerfile
     text = df.text
     escape = df.escape
     start = ins.words[0].span.start if ins.words else ins.args_span.start
-    limit = ins.heredocs[0].span.start if ins.heredocs else ins.span.end
+    limit = ins.heredocs[0].span.start if ins.heredocs else end
     offsets: list[int] = []
     pos = start
     first = True
