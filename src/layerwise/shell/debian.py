@@ -22,7 +22,7 @@ _RUNTIME: dict[str, tuple[str, ...]] = {
     "libjpeg-dev": ("libjpeg62-turbo",),
     "libjpeg62-turbo-dev": ("libjpeg62-turbo",),
     "libxml2-dev": ("libxml2",),
-    "libxslt1-dev": ("libxslt1.1", "libexslt0"),
+    "libxslt1-dev": ("libxslt1.1",),
     "libffi-dev": ("libffi8",),
     "libssl-dev": ("libssl3",),
     "default-libmysqlclient-dev": ("libmariadb3",),
@@ -119,7 +119,6 @@ _RUNTIME: dict[str, tuple[str, ...]] = {
     "libavutil-dev": ("libavutil57",),
     "tk-dev": ("libtk8.6",),
     "tcl-dev": ("libtcl8.6",),
-    "libmpdec-dev": ("libmpdec3",),
 }
 
 RUNTIME: Mapping[str, tuple[str, ...]] = MappingProxyType(_RUNTIME)

@@ -814,10 +814,6 @@ class _Walker:
                 s, e = self.span(child)
                 words.append(ShellWord(value, self.ntext(child), s, e, dynamic))
                 nodes.append(child)
-                if t == "ansi_c_string":
-                    self.feature("$'...'", child)
-                elif t == "translated_string":
-                    self.feature('$"..."', child)
                 if t in ("word", "concatenation") and _BRACE_EXPANSION.search(self.ntext(child)):
                     self.feature("brace expansion", child)
         s, e = self.span(node)
@@ -1091,6 +1087,10 @@ class _Walker:
                     self.feature("bash variable", n)
             elif t == "array":
                 self.feature("array", n)
+            elif t == "ansi_c_string":
+                self.feature("$'...'", n)
+            elif t == "translated_string":
+                self.feature('$"..."', n)
             if n.child_count:
                 stack.extend(reversed(n.children))
 
