@@ -12,8 +12,8 @@ import base64
 import re
 
 import pytest
-from conftest import DockerEngine
 
+from conftest import DockerEngine
 from layerwise.shell import analyze
 from layerwise.shell.debian import BUILD_ONLY, RUNTIME
 
@@ -26,7 +26,8 @@ echo "== direct"
 apt-cache depends --important $DEVS 2>/dev/null
 devdeps() {
   apt-cache depends --important "$@" 2>/dev/null \
-    | sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: <\{0,1\}\([^ >]*dev[^ >]*\)>\{0,1\}$/\2/p' | sort -u
+    | sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: <\{0,1\}\([^ >]*dev[^ >]*\)>\{0,1\}$/\2/p' \
+    | sort -u
 }
 hop1=$(devdeps $DEVS)
 hop2=$(devdeps $hop1)
