@@ -111,7 +111,7 @@ class Command:
     def argv(self) -> list[str]:
         return [w.value for w in self.words]
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The program's basename (`/usr/bin/pip3` -> `pip3`); '' for a bare redirection."""
         if not self.words:
@@ -787,8 +787,7 @@ class _Walker:
         nodes: list[Node] = []
         assigns: dict[str, str] = {}
         redirects = list(outer_redirects)
-        for k, child in enumerate(node.children):
-            fname = node.field_name_for_child(k)
+        for child in node.children:
             t = child.type
             if t == "variable_assignment":
                 self.substitutions(child, ctx)
@@ -803,7 +802,7 @@ class _Walker:
                 s, e = self.span(child)
                 words.append(ShellWord(value, self.ntext(child), s, e, dynamic))
                 nodes.append(inner)
-            elif t in ("file_redirect", "herestring_redirect") or fname == "redirect":
+            elif t in ("file_redirect", "herestring_redirect"):
                 red = self.redirect(child, ctx)
                 redirects.append(red)
                 if t == "herestring_redirect":
