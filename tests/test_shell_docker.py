@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import re
+from pathlib import Path
 
 import pytest
 
 from conftest import DockerEngine
-from layerwise.shell import analyze
+from layerwise import parse_dockerfile
+from layerwise.shell import analyze, analyze_run
 from layerwise.shell.debian import BUILD_ONLY, RUNTIME
 
 pytestmark = pytest.mark.docker
@@ -154,3 +156,53 @@ def test_bash_features_fail_under_debian_sh(docker: DockerEngine) -> None:
         assert results[("bash", j)] == expected, snippet
         assert results[("sh", j)] == expected, snippet
         assert not analyze(snippet).needs_bash, f"wrongly flagged: {snippet!r}"
+
+
+_HEREDOC_DOCKERFILE = """\
+FROM debian:bookworm-slim
+RUN <<EOF
+echo "alone $0" >> /out
+EOF
+RUN <<EOF
+#!/bin/sh
+echo "shebang $0" >> /out
+EOF
+RUN cat <<EOF >> /out && echo "complex $0" >> /out
+body line
+EOF
+SHELL ["/bin/bash", "-c"]
+RUN <<EOF
+echo "shell $0" >> /out
+EOF
+"""
+
+
+def test_run_heredoc_semantics_match_buildkit(docker: DockerEngine, tmp_path: Path) -> None:
+    """What analyze_run assumes about `RUN <<EOF`: a lone heredoc body runs in the stage's SHELL
+    (`$0` is the shell), a `#!` body is executed as a file, and anything else reaches the
+    shell as command line plus heredoc (the shell feeds the body to `cat`)."""
+    (tmp_path / "Dockerfile").write_text(_HEREDOC_DOCKERFILE)
+    tag = "layerwise-test-shell-heredoc:1"
+    docker.run("buildx", "build", "--load", "--network", "host", "-q", "-t", tag, str(tmp_path))
+    try:
+        out = docker.run("run", "--rm", "--network", "none", tag, "cat", "/out").stdout
+    finally:
+        docker.run("rmi", "-f", tag, check=False)
+    assert out.splitlines() == [
+        "alone /bin/sh",
+        "shebang /dev/pipes/EOF",
+        "body line",
+        "complex /bin/sh",
+        "shell /bin/bash",
+    ]
+    df = parse_dockerfile(_HEREDOC_DOCKERFILE)
+    runs = [i for i in df.instructions if i.name == "RUN"]
+    alone = analyze_run(runs[0])
+    shebang = analyze_run(runs[1])
+    complex_ = analyze_run(runs[2])
+    shell = analyze_run(runs[3], shell=("/bin/bash", "-c"))
+    assert alone is not None and alone.script.text == 'echo "alone $0" >> /out\n'
+    assert shebang is not None and shebang.script.shell == ("/bin/sh",)
+    assert complex_ is not None and [c.name for c in complex_.script.commands] == ["cat", "echo"]
+    assert complex_.script.commands[0].stdin == "body line\n"
+    assert shell is not None and shell.script.shell == ("/bin/bash", "-c")

@@ -405,3 +405,16 @@ def test_shell_like_soup_never_raises(text: str) -> None:
     result = analyze(text)
     assert all(0 <= c.start <= c.end <= len(text) for c in result.commands)
     result.package_ops  # noqa: B018
+
+
+def test_heredoc_redirection_before_the_command_name() -> None:
+    script = "<<EOT bash\n  set -ex\n  apt-get install -y git\nEOT"
+    result = analyze(script)
+    assert result.parse_error is None
+    assert [c.argv for c in result.commands] == [
+        ["set", "-ex"],
+        ["apt-get", "install", "-y", "git"],
+    ]
+    install = result.commands[1]
+    assert script[install.start : install.end] == "apt-get install -y git"
+    assert install.wrappers == ("bash <<",)

@@ -377,6 +377,16 @@ class _Walker:
         tree = _get_parser().parse(self.data)
         root = tree.root_node
         if root.has_error:
+            moved = _redirect_first(self.text)
+            if moved is not None:
+                # `<<EOT bash` (a redirection before the command name) is valid shell that
+                # tree-sitter-bash rejects: analyze `bash <<EOT` with the same offsets
+                text, perm = moved
+                offsets = [self.outer(p) for p in perm]
+                retry = _Walker(self.state, text, offsets, self.shell, self.depth, self.base_ctx)
+                if not _get_parser().parse(retry.data).root_node.has_error:
+                    retry.run()
+                    return
             self._record_error(root)
         self.stmt(root, self.base_ctx)
 
@@ -1242,6 +1252,24 @@ def _last_top(cmds: list[Command], mark: int) -> Command:
         if c.depth == depth and not c.substitution:
             return c
     return cmds[-1]
+
+
+_REDIRECT_FIRST = re.compile(r"""[ \t]*(\d*<<-?[ \t]*(?:'\w+'|"\w+"|\w+))([ \t]+)([^\n]*)""")
+
+
+def _redirect_first(text: str) -> tuple[str, list[int]] | None:
+    """Move a heredoc redirection that starts the first line behind that line's command:
+    the reordered text and, per character, its offset in `text`."""
+    m = _REDIRECT_FIRST.match(text)
+    if m is None or not m.group(3).strip():
+        return None
+    a, b = m.span(1)
+    c, d = m.span(3)
+    sep = m.span(2)
+    order = [*range(a), *range(c, d), *range(sep[0], sep[1]), *range(a, b)]
+    order += range(d, len(text) + 1)
+    reordered = "".join(text[i] for i in order[:-1])
+    return reordered, order
 
 
 def _byte_to_char(text: str) -> list[int]:
