@@ -3,7 +3,7 @@ and which packages are build tools with no use at run time.
 
 A multi-stage rewrite installs the `-dev` packages in the builder stage and only the runtime
 libraries in the final stage; this table says which those are. Every entry is checked against
-the real bookworm package metadata (`apt-cache depends`) in tests/integration/test_debian_table.py:
+the real bookworm package metadata (`apt-cache depends`) in tests/integration/test_shell_docker.py:
 the runtime package exists and is a dependency (direct or through one `-dev` hop) of the `-dev`
 package. Names change between Debian releases (bookworm's `libssl3` is trixie's `libssl3t64`),
 so the table is for bookworm-based images (python:3.x-bookworm, -slim) only.
