@@ -194,3 +194,22 @@ def test_offsets_always_map_to_the_same_characters(run: str) -> None:
         for w in cmd.words:
             span = result.word_span(w)
             assert text[span.start : span.end].replace("\\\n", "") == w.text.replace("\\\n", "")
+
+
+def test_analyze_step_uses_the_models_shell_and_env() -> None:
+    from layerwise.shell import analyze_step
+
+    text = (
+        "FROM python:3.11-slim\n"
+        "ENV PIP_NO_CACHE_DIR=1\n"
+        'SHELL ["/bin/bash", "-o", "pipefail", "-c"]\n'
+        "RUN curl -fsSL x | tar x && [[ -d /x ]] && pip install flask\n"
+    )
+    model = parse_dockerfile(text).model()
+    step = next(s for s in model.steps() if s.name == "RUN")
+    result = analyze_step(step)
+    assert result is not None
+    script = result.script
+    assert script.shell == ("/bin/bash", "-o", "pipefail", "-c")
+    assert not script.needs_bash and not script.facts.unprotected_pipes
+    assert script.package_ops[0].cache_disabled

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from layerwise.shell.facts import DownloadPipe, Facts, PathOp, RemovedPath, UserOp, world_writable
 from layerwise.shell.packages import Package, PackageOp, package_ops, parse_command
-from layerwise.shell.run import RunScript, analyze_run
+from layerwise.shell.run import RunScript, analyze_run, analyze_step
 from layerwise.shell.syntax import BashFeature, Command, Redirect, Script, ShellWord, analyze
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "UserOp",
     "analyze",
     "analyze_run",
+    "analyze_step",
     "package_ops",
     "parse_command",
     "world_writable",

@@ -16,11 +16,15 @@ import json
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from layerwise.dockerfile.gotext import GO_SPACE, trim_newline
 from layerwise.dockerfile.parser import heredoc_marker
 from layerwise.dockerfile.syntax import Instruction, Span
 from layerwise.shell.syntax import Command, Script, ShellWord, analyze
+
+if TYPE_CHECKING:
+    from layerwise.dockerfile.model import Step
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 
@@ -98,6 +102,12 @@ def analyze_run(
         full_offsets.append(ins.span.end)
         return RunScript(ins, analyze(full, shell=shell, env=env), full_offsets, True)
     return RunScript(ins, analyze(command, shell=shell, env=env), offsets, True)
+
+
+def analyze_step(step: Step) -> RunScript | None:
+    """`analyze_run` for a step of the semantic model, with the stage's SHELL and the ENV/ARG
+    values in scope at that step."""
+    return analyze_run(step.instruction, shell=step.shell, env=step.env)
 
 
 def _exec_form(ins: Instruction, argv: list[str], env: Mapping[str, str] | None) -> RunScript:
