@@ -418,3 +418,27 @@ def test_heredoc_redirection_before_the_command_name() -> None:
     install = result.commands[1]
     assert script[install.start : install.end] == "apt-get install -y git"
     assert install.wrappers == ("bash <<",)
+
+
+def test_non_ascii_input_does_not_crash_the_parser() -> None:
+    """tree-sitter 0.26 + tree-sitter-bash 0.25 segfault on some non-ASCII input (found by the
+    property test above). analyze parses an ASCII copy; run it in a child process so that a
+    regression shows up as a failure, not as a dead test run."""
+    import subprocess
+    import sys
+
+    crashers = [
+        "<\x18ó\U0010fc71ör{\U000662ad_\x86\x1b\x0f.",
+        "2\U000b6460Æ$\U000d0d13Ë\U000d00c8\U0002cd3bBÂw{\U000ca49d\x07^",
+    ]
+    code = (
+        "import sys\nfrom layerwise.shell import analyze\n"
+        f"for text in {crashers!r}:\n"
+        "    for _ in range(300):\n"
+        "        analyze(text)\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-500:]
+    result = analyze("echo 'ünï' && pip install x")
+    assert [c.argv for c in result.commands] == [["echo", "ünï"], ["pip", "install", "x"]]

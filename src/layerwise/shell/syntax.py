@@ -337,15 +337,18 @@ class _Walker:
         self.shell = shell
         self.depth = depth
         self.base_ctx = base_ctx or _Ctx()
-        data = text.encode("utf-8", "surrogatepass")
-        self.data = data
-        self.b2c: list[int] | None = None if len(data) == len(text) else _byte_to_char(text)
+        # tree-sitter (0.26 with tree-sitter-bash 0.25) can crash the process on some non-ASCII
+        # input. Every shell metacharacter is ASCII, so parsing a copy in which each non-ASCII
+        # character is an ASCII letter gives the same tree, with one byte per character.
+        self.data = (
+            text.encode("ascii") if text.isascii() else _NON_ASCII.sub("a", text).encode("ascii")
+        )
 
     # -- positions
 
     def c(self, byte: int) -> int:
         """Local character offset of a byte offset."""
-        return byte if self.b2c is None else self.b2c[byte]
+        return byte  # the parsed copy is ASCII: bytes and characters coincide
 
     def outer(self, local: int) -> int:
         """Offset in the outermost script of a local character offset."""
@@ -1272,14 +1275,7 @@ def _redirect_first(text: str) -> tuple[str, list[int]] | None:
     return reordered, order
 
 
-def _byte_to_char(text: str) -> list[int]:
-    out: list[int] = []
-    for i, ch in enumerate(text):
-        o = ord(ch)
-        n = 1 if o < 0x80 else 2 if o < 0x800 else 3 if o < 0x10000 else 4
-        out.extend([i] * n)
-    out.append(len(text))
-    return out
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def _spread(start: int, end: int, n: int) -> list[int]:
