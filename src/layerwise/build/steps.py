@@ -1,0 +1,166 @@
+"""Which Dockerfile instruction a BuildKit vertex belongs to.
+
+BuildKit's Dockerfile frontend names the vertex of every step `[<stage> <i>/<n>] <instruction>`:
+`<stage>` is the stage name as written after `AS` (lower-cased), `stage-<k>` for an unnamed stage
+(k counts every stage of the file), and is left out when the file has a single stage; with several
+target platforms the platform comes first. `<n>` counts the steps that make a vertex: `FROM` of an
+image (not `scratch`, not another stage), then every RUN, COPY, ADD and WORKDIR, with ONBUILD
+triggers of the base image right after FROM. The numbers are padded to the width of `<n>`
+(`[builder  3/12]`). The docker driver reports no source map with the progress stream, so the
+step number is the link to the instruction, and the keyword is checked against it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from layerwise.dockerfile.lex import Lexer, LexError
+from layerwise.dockerfile.syntax import Dockerfile, Instruction
+
+STEP_KEYWORDS = frozenset({"RUN", "COPY", "ADD", "WORKDIR"})
+
+_STEP_NAME = re.compile(
+    r"^\[(?P<prefix>[^\]]*?)\s*(?P<step>\d+)/(?P<total>\d+)\]\s?(?P<text>.*)$", re.S
+)
+
+
+@dataclass(frozen=True)
+class StepName:
+    """A parsed vertex name such as `[builder  3/12] RUN pip install -r requirements.txt`."""
+
+    stage: str | None
+    platform: str | None
+    step: int
+    total: int
+    text: str
+
+    @property
+    def keyword(self) -> str:
+        return self.text.split(None, 1)[0].upper() if self.text.strip() else ""
+
+
+def parse_step_name(name: str) -> StepName | None:
+    """The parts of a step vertex's name; None for BuildKit's own vertexes (`[internal] ...`)."""
+    m = _STEP_NAME.match(name)
+    if m is None:
+        return None
+    tokens = m.group("prefix").split()
+    stage = None
+    platform = None
+    if tokens and "/" not in tokens[-1]:
+        stage = tokens.pop()
+    if tokens:
+        platform = " ".join(tokens)
+    return StepName(
+        stage=stage,
+        platform=platform,
+        step=int(m.group("step")),
+        total=int(m.group("total")),
+        text=m.group("text"),
+    )
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """A stage as BuildKit numbers its steps."""
+
+    index: int
+    name: str | None  # lower-cased `AS` name
+    label: str | None  # what the vertex names show: the name, `stage-<index>`, None if alone
+    from_instruction: Instruction
+    from_image: bool  # FROM pulls an image, and so is step 1
+    steps: tuple[Instruction, ...]  # RUN, COPY, ADD, WORKDIR in order
+
+    @property
+    def total(self) -> int:
+        return len(self.steps) + (1 if self.from_image else 0)
+
+
+def plan_stages(df: Dockerfile, build_args: Mapping[str, str] | None = None) -> list[StagePlan]:
+    """The stages of a Dockerfile with the steps BuildKit numbers in each."""
+    lexer = Lexer(df.escape)
+    global_args: dict[str, str] = {}
+    args = dict(build_args or {})
+    raw: list[tuple[Instruction, str | None, list[Instruction]]] = []
+    for ins in df.instructions:
+        if ins.name == "FROM":
+            name = None
+            words = list(ins.arguments)
+            if len(words) >= 3 and words[1].lower() == "as":
+                name = words[2].lower()
+            raw.append((ins, name, []))
+        elif not raw:
+            if ins.name == "ARG":
+                for decl in ins.arguments:
+                    key, eq, default = decl.partition("=")
+                    if key in args:
+                        global_args[key] = args[key]
+                    elif eq:
+                        global_args[key] = _expand(lexer, default, global_args)
+        elif ins.name in STEP_KEYWORDS:
+            raw[-1][2].append(ins)
+    single = len(raw) == 1
+    plans: list[StagePlan] = []
+    seen_names: set[str] = set()
+    for index, (ins, name, steps) in enumerate(raw):
+        base = _expand(lexer, ins.arguments[0], global_args) if ins.arguments else ""
+        from_image = base.lower() != "scratch" and base.lower() not in seen_names
+        if name:
+            seen_names.add(name)
+        label = None if single else (name or f"stage-{index}")
+        plans.append(StagePlan(index, name, label, ins, from_image, tuple(steps)))
+    return plans
+
+
+def _expand(lexer: Lexer, word: str, env: Mapping[str, str]) -> str:
+    try:
+        return lexer.process_word(word, env).result
+    except LexError:
+        return word
+
+
+@dataclass(frozen=True)
+class StepLocation:
+    stage: StagePlan
+    instruction: Instruction | None  # None for an ONBUILD trigger of the base image
+    line: int
+    end_line: int
+
+
+def locate_step(step: StepName, plans: list[StagePlan]) -> StepLocation | None:
+    """The instruction a step vertex belongs to, or None when it cannot be told for sure."""
+    plan = _find_stage(step, plans)
+    if plan is None:
+        return None
+    keyword = step.keyword
+    from_ins = plan.from_instruction
+    if plan.from_image and step.step == 1:
+        if keyword != "FROM":
+            return None
+        return StepLocation(plan, from_ins, from_ins.start_line, from_ins.end_line)
+    lead = 1 if plan.from_image else 0
+    triggers = step.total - plan.total
+    if triggers < 0:
+        return None
+    position = step.step - 1 - lead - triggers
+    if position < 0:
+        # An ONBUILD trigger of the base image: it comes from the FROM line.
+        return StepLocation(plan, None, from_ins.start_line, from_ins.end_line)
+    if position >= len(plan.steps):
+        return None
+    ins = plan.steps[position]
+    if ins.name != keyword:
+        return None
+    return StepLocation(plan, ins, ins.start_line, ins.end_line)
+
+
+def _find_stage(step: StepName, plans: list[StagePlan]) -> StagePlan | None:
+    if step.stage is None:
+        return plans[0] if len(plans) == 1 else None
+    label = step.stage.lower()
+    for plan in plans:
+        if plan.label == label or plan.name == label:
+            return plan
+    return None
