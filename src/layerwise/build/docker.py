@@ -87,6 +87,9 @@ def find_engine(docker: str | None = None) -> Engine:
     problems: list[str] = []
     for binary in candidates:
         buildx = _probe(binary, "buildx", "version")
+        if buildx is not None and buildx.returncode in (126, 127):
+            problems.append(buildx.stderr)
+            continue
         if buildx is None or buildx.returncode != 0:
             problems.append(f"{binary} has no buildx plugin")
             continue
