@@ -126,10 +126,48 @@ def test_onbuild_triggers_come_from_the_from_line() -> None:
 
 def test_unknown_or_inconsistent_names_are_not_guessed() -> None:
     plans = plan_stages(parse_dockerfile("FROM a AS one\nRUN x\nFROM b AS two\nCOPY y /y\n"))
-    assert locate_step(StepName("three", None, 1, 1, "RUN x"), plans) is None
+    assert locate_step(StepName("three", None, 1, 1, "RUN z"), plans) is None  # no such stage
     assert locate_step(StepName("two", None, 2, 2, "RUN y"), plans) is None  # keyword differs
-    assert locate_step(StepName("one", None, 1, 2, "RUN x"), plans) is None  # step 1 is FROM
-    assert locate_step(StepName(None, None, 2, 2, "RUN x"), plans) is None  # which stage?
-    assert locate_step(StepName("two", None, 2, 1, "COPY y /y"), plans) is None  # total too small
+    assert locate_step(StepName("one", None, 1, 2, "RUN z"), plans) is None  # step 1 is FROM
+    assert locate_step(StepName(None, None, 2, 2, "RUN z"), plans) is None  # which stage?
+    assert locate_step(StepName("two", None, 2, 1, "COPY z /z"), plans) is None  # total too small
     found = locate_step(StepName("TWO", None, 2, 2, "COPY y /y"), plans)
     assert found is not None and found.line == 4
+    # A name from another build (unknown stage, other numbers) still maps when its text is ours.
+    found = locate_step(StepName("three", None, 5, 9, "RUN x"), plans)
+    assert found is not None and found.line == 2
+
+
+def test_names_from_a_concurrent_build_are_matched_by_text() -> None:
+    """BuildKit merges identical vertexes of builds running at the same time, and the merged one
+    keeps the other build's name (seen here: `[1/2] FROM` in a three-step file)."""
+    text = "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r r.txt\nRUN x\n"
+    plans = plan_stages(parse_dockerfile(text))
+    from_ = locate_step(
+        StepName(None, None, 1, 2, "FROM docker.io/library/python:3.11-slim"), plans
+    )
+    assert from_ is not None and from_.line == 1
+    workdir = locate_step(StepName(None, None, 2, 4, "WORKDIR /app"), plans)
+    assert workdir is not None and workdir.line == 2
+    assert locate_step(StepName(None, None, 2, 4, "WORKDIR /srv"), plans) is None
+    assert locate_step(StepName("builder", None, 1, 3, "FROM debian:bookworm-slim"), plans) is None
+
+
+def test_single_stage_with_a_mount_is_stage_0() -> None:
+    text = "FROM python:3.11-slim\nRUN --mount=type=cache,target=/root/.cache/pip pip install x\n"
+    plans = plan_stages(parse_dockerfile(text))
+    name = "[stage-0 2/2] RUN --mount=type=cache,target=/root/.cache/pip pip install x"
+    step = parse_step_name(name)
+    assert step is not None
+    found = locate_step(step, plans)
+    assert found is not None and found.line == 2
+
+
+def test_text_match_prefers_the_named_stage() -> None:
+    text = "FROM a AS one\nWORKDIR /app\nFROM a AS two\nRUN x\nWORKDIR /app\n"
+    plans = plan_stages(parse_dockerfile(text))
+    found = locate_step(StepName("two", None, 9, 9, "WORKDIR /app"), plans)
+    assert found is not None and found.line == 5
+    heredoc = plan_stages(parse_dockerfile("FROM a\nRUN <<EOT\necho hi\nEOT\n"))
+    found = locate_step(StepName(None, None, 2, 7, "RUN <<EOT (echo hi)"), heredoc)
+    assert found is not None and (found.line, found.end_line) == (2, 4)

@@ -121,7 +121,8 @@ VertexCallback = Callable[[Vertex], None]
 
 
 class RawJsonReader:
-    """Feeds rawjson lines into a `BuildProgress`; calls `on_vertex` when a vertex changes."""
+    """Feeds rawjson lines into a `BuildProgress`; calls `on_vertex` when a vertex changes (its
+    state, or new log output)."""
 
     def __init__(self, on_vertex: VertexCallback | None = None) -> None:
         self.progress = BuildProgress()
@@ -223,7 +224,10 @@ class RawJsonReader:
         digest = raw.get("vertex")
         if not isinstance(digest, str):
             return
-        self._get(digest).logs.append(_b64(raw.get("data")))
+        vertex = self._get(digest)
+        vertex.logs.append(_b64(raw.get("data")))
+        if self._on_vertex is not None:
+            self._on_vertex(vertex)
 
     def _warning(self, raw: dict[str, Any]) -> None:
         line = None

@@ -8,6 +8,12 @@ image (not `scratch`, not another stage), then every RUN, COPY, ADD and WORKDIR,
 triggers of the base image right after FROM. The numbers are padded to the width of `<n>`
 (`[builder  3/12]`). The docker driver reports no source map with the progress stream, so the
 step number is the link to the instruction, and the keyword is checked against it.
+
+A vertex's name is not always this build's own: BuildKit merges identical vertexes of builds
+running at the same time on one engine (`FROM python:3.11-slim` then `WORKDIR /app` in two
+projects), and the merged vertex keeps the name the first build gave it. So when the numbers do
+not fit this Dockerfile, the instruction text decides (the image of a FROM, or the instruction as
+written, whitespace aside); what neither can tell is left unmapped rather than guessed.
 """
 
 from __future__ import annotations
@@ -72,6 +78,7 @@ class StagePlan:
     from_instruction: Instruction
     from_image: bool  # FROM pulls an image, and so is step 1
     steps: tuple[Instruction, ...]  # RUN, COPY, ADD, WORKDIR in order
+    base: str = ""  # the FROM image after ARG expansion
 
     @property
     def total(self) -> int:
@@ -110,7 +117,7 @@ def plan_stages(df: Dockerfile, build_args: Mapping[str, str] | None = None) -> 
         if name:
             seen_names.add(name)
         label = None if single else (name or f"stage-{index}")
-        plans.append(StagePlan(index, name, label, ins, from_image, tuple(steps)))
+        plans.append(StagePlan(index, name, label, ins, from_image, tuple(steps), base))
     return plans
 
 
@@ -132,8 +139,18 @@ class StepLocation:
 def locate_step(step: StepName, plans: list[StagePlan]) -> StepLocation | None:
     """The instruction a step vertex belongs to, or None when it cannot be told for sure."""
     plan = _find_stage(step, plans)
-    if plan is None:
-        return None
+    if plan is not None and step.total == plan.total:
+        found = _by_position(step, plan)
+        if found is not None:
+            return found
+    by_text = _by_text(step, plans, plan)
+    if by_text is not None:
+        return by_text
+    # Numbers that do not add up may still be this file's: ONBUILD triggers of the base image.
+    return _by_position(step, plan) if plan is not None else None
+
+
+def _by_position(step: StepName, plan: StagePlan) -> StepLocation | None:
     keyword = step.keyword
     from_ins = plan.from_instruction
     if plan.from_image and step.step == 1:
@@ -161,6 +178,50 @@ def _find_stage(step: StepName, plans: list[StagePlan]) -> StagePlan | None:
         return plans[0] if len(plans) == 1 else None
     label = step.stage.lower()
     for plan in plans:
-        if plan.label == label or plan.name == label:
+        # A single stage is `stage-0` in names when a RUN of it has a --mount.
+        if label in (plan.label, plan.name, f"stage-{plan.index}"):
             return plan
     return None
+
+
+def _by_text(step: StepName, plans: list[StagePlan], named: StagePlan | None) -> StepLocation | None:
+    keyword = step.keyword
+    text = _normalise(step.text)
+    found: list[StepLocation] = []
+    for plan in plans:
+        if keyword == "FROM":
+            if plan.from_image and _image(step.text.split(None, 1)[-1]) == _image(plan.base):
+                ins = plan.from_instruction
+                found.append(StepLocation(plan, ins, ins.start_line, ins.end_line))
+            continue
+        for ins in plan.steps:
+            if ins.name != keyword:
+                continue
+            written = _normalise(ins.logical)
+            if text == written or text.startswith(written + " ("):  # `RUN <<EOT (first line...)`
+                found.append(StepLocation(plan, ins, ins.start_line, ins.end_line))
+    if not found:
+        return None
+    # Identical instructions are one vertex; prefer the stage and number the name gives.
+    for where in found:
+        if where.stage is named:
+            return where
+    return found[0]
+
+
+def _normalise(text: str) -> str:
+    words = text.split()
+    if words:
+        words[0] = words[0].upper()
+    return " ".join(words)
+
+
+def _image(ref: str) -> str:
+    ref = ref.strip()
+    for prefix in ("docker.io/library/", "index.docker.io/library/", "docker.io/"):
+        if ref.startswith(prefix):
+            ref = ref[len(prefix) :]
+            break
+    if "/" not in ref.split(":")[0] and ":" not in ref and "@" not in ref:
+        ref += ":latest"
+    return ref
