@@ -290,3 +290,11 @@ def test_bad_input_is_an_input_error(fake_docker: Path, tmp_path: Path) -> None:
         build(tmp_path / "missing", docker=str(fake_docker))
     with pytest.raises(InputError, match="no such Dockerfile"):
         build(tmp_path, docker=str(fake_docker))
+
+
+def test_image_info_can_be_skipped(fake_docker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_RAWJSON", str(FIXTURES / "flask-pip-cold.rawjson"))
+    result = build(REPO / "examples" / "flask-pip", docker=str(fake_docker), image_info=False)
+    assert result.image_id == "sha256:" + "ab" * 32
+    assert result.image_size is None and result.layers is None
+    assert not [c for c in calls(fake_docker) if c[:2] == ["image", "inspect"]]

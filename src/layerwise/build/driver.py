@@ -50,6 +50,7 @@ def build(
     strip_syntax_directive: bool = False,
     extra_args: Sequence[str] = (),
     timeout: float | None = None,
+    image_info: bool = True,
 ) -> BuildResult:
     """Build `context` with `dockerfile` (default `<context>/Dockerfile`) and report every step.
 
@@ -60,6 +61,9 @@ def build(
     `strip_syntax_directive` builds a copy of the Dockerfile without its `# syntax=` line, for
     machines that cannot pull the Dockerfile frontend image; line numbers stay the same. It is
     never done unless asked for.
+
+    `image_info=False` skips `docker image inspect` (size and layer count stay None; the image id
+    is still set): about 70 ms, which matters when the same build is timed many times.
 
     Raises `InputError` for a missing context or Dockerfile, `EngineError` when no engine answers,
     `BuildError` (an `EngineError`) when the build fails; Ctrl-C stops the build and re-raises
@@ -134,10 +138,12 @@ def build(
             raise _build_error(result, progress, dockerfile_path, returncode)
         image_id = iidfile.read_text().strip() if iidfile.is_file() else ""
     if image_id and load:
-        info = inspect_image(engine, image_id)
-        result.image_id = info.id
-        result.image_size = info.size
-        result.layers = info.layers
+        result.image_id = image_id
+        if image_info:
+            info = inspect_image(engine, image_id)
+            result.image_id = info.id
+            result.image_size = info.size
+            result.layers = info.layers
     return result
 
 
