@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -265,11 +266,46 @@ def image_contract(docker: DockerLike, image: str) -> dict[str, Any]:
     }
 
 
-def copy_example(name: str, dest: Path) -> Path:
-    """A private copy of an example (to edit for rebuild scenarios) at `dest/name`."""
+def copy_example(name: str, dest: Path, *, with_git: bool = False) -> Path:
+    """A private copy of an example (to edit for rebuild scenarios) at `dest/name`.
+
+    `with_git` makes the copy a git repository with one commit of every file (fixed author and
+    date, so commit ids are the same on every run): a real `.git` directory in the build context,
+    which the repository itself cannot hold inside `examples/`, and a history to extend."""
     target = dest / name
     shutil.copytree(EXAMPLES_DIR / name, target, symlinks=True)
+    if with_git:
+        git(target, "init", "--quiet", "--initial-branch=main")
+        git(target, "add", "--all")
+        git(target, "commit", "--quiet", "--message", f"{name}: initial import")
     return target
+
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "layerwise tests",
+    "GIT_AUTHOR_EMAIL": "tests@layerwise.invalid",
+    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00+00:00",
+    "GIT_COMMITTER_NAME": "layerwise tests",
+    "GIT_COMMITTER_EMAIL": "tests@layerwise.invalid",
+    "GIT_COMMITTER_DATE": "2024-01-01T00:00:00+00:00",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` with a fixed identity and date and no user or system config."""
+    env = {**os.environ, **GIT_ENV}
+    proc = subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return proc.stdout
 
 
 def remove_images(docker: DockerLike, *refs: str) -> None:

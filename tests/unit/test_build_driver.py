@@ -27,7 +27,7 @@ REPO = FIXTURES.parents[2]
 
 FAKE = textwrap.dedent(
     """\
-    #!{python}
+    #!{python} -S
     import json, os, shutil, signal, sys, time
     from pathlib import Path
 
