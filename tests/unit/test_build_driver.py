@@ -53,10 +53,11 @@ FAKE = textwrap.dedent(
     if args[:2] == ["buildx", "build"]:
         dockerfile = args[args.index("--file") + 1]
         shutil.copyfile(dockerfile, state / "Dockerfile.seen")
-        if mode == "hang":
+        if mode in ("hang", "stubborn"):
             def stop(signum, frame):
                 (state / "interrupted").write_text(str(signum))
-                sys.exit(130)
+                if mode == "hang":
+                    sys.exit(130)
             signal.signal(signal.SIGINT, stop)
             print("{{", file=sys.stderr)
             print('  "vertexes": [{{"digest": "sha256:a", "name": "[1/2] FROM x",'
@@ -298,3 +299,27 @@ def test_image_info_can_be_skipped(fake_docker: Path, monkeypatch: pytest.Monkey
     assert result.image_id == "sha256:" + "ab" * 32
     assert result.image_size is None and result.layers is None
     assert not [c for c in calls(fake_docker) if c[:2] == ["image", "inspect"]]
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "timeout"])
+def test_a_buildx_that_ignores_sigint_is_killed(
+    fake_docker: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    monkeypatch.setenv("FAKE_MODE", "stubborn")
+    monkeypatch.setattr("layerwise.build.driver._STOP_GRACE_SECONDS", 0.5)
+
+    def interrupt(vertex: object) -> None:
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    expected: type[BaseException] = KeyboardInterrupt if how == "ctrl-c" else EngineError
+    with pytest.raises(expected):
+        build(
+            FIXTURES / "contexts" / "failing",
+            docker=str(fake_docker),
+            progress_callback=interrupt if how == "ctrl-c" else None,
+            timeout=None if how == "ctrl-c" else 0.5,
+        )
+    assert time.monotonic() - started < 10
+    marker = fake_docker.parent.parent / "state" / "interrupted"
+    assert marker.read_text() == str(int(signal.SIGINT))  # asked first, then killed

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 from layerwise.build.docker import Engine, find_engine, inspect_image
 from layerwise.build.rawjson import BuildProgress, RawJsonReader, VertexCallback
@@ -191,6 +192,8 @@ def _run(
     command: list[str], callback: VertexCallback | None, timeout: float | None
 ) -> tuple[BuildProgress, int]:
     reader = RawJsonReader(callback)
+    # Builders other than the docker driver attach a provenance attestation by default: an extra
+    # export step that is not part of the Dockerfile's build and would skew the timings.
     env = {**os.environ, "BUILDX_NO_DEFAULT_ATTESTATIONS": "1"}
     try:
         proc = subprocess.Popen(
@@ -214,6 +217,10 @@ def _run(
         def expire() -> None:
             timed_out.set()
             _interrupt(proc)
+            try:
+                proc.wait(timeout=_STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                _kill(proc)
 
         timer = threading.Timer(timeout, expire)
         timer.daemon = True
@@ -239,19 +246,31 @@ def _interrupt(proc: subprocess.Popen[str]) -> None:
         os.killpg(proc.pid, signal.SIGINT)
 
 
+def _kill(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 def _stop(proc: subprocess.Popen[str]) -> None:
-    """Cancel buildx (SIGINT makes it cancel the solve in the daemon), then kill if it hangs."""
-    if proc.poll() is not None:
-        return
-    _interrupt(proc)
-    try:
-        proc.wait(timeout=_STOP_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
+    """Cancel buildx (SIGINT makes it cancel the solve in the daemon), then kill if it hangs.
+
+    Its output is drained meanwhile, so that buildx never blocks writing its last progress."""
+    if proc.poll() is None:
+        _interrupt(proc)
+        stream = proc.stdout
+        if stream is not None:
+            threading.Thread(target=_drain, args=(stream,), daemon=True).start()
+        try:
+            proc.wait(timeout=_STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            proc.wait()
+
+
+def _drain(stream: IO[str]) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        for _ in stream:
+            pass
 
 
 def _build_error(
@@ -271,7 +290,7 @@ def _build_error(
     # No step failed: BuildKit refused the Dockerfile or the context (its text says why).
     other = next((v for v in progress.ordered() if v.error), None)
     reason = summary or (other.error if other else None) or f"buildx exited with {returncode}"
-    line = _error_line(progress.text)
+    line = _error_line(progress.text, dockerfile.name)
     where = f"{dockerfile}:{line}" if line else str(dockerfile)
     return BuildError(f"{where}: build failed: {reason}", result=result)
 
@@ -290,10 +309,10 @@ def _error_summary(text: list[str]) -> str | None:
     return None
 
 
-def _error_line(text: list[str]) -> int | None:
+def _error_line(text: list[str], name: str) -> int | None:
     """BuildKit prints `Dockerfile:12` above the excerpt of the line it refused."""
     for line in text:
         head, sep, number = line.strip().rpartition(":")
-        if sep and head and number.isdigit() and " " not in head:
+        if sep and number.isdigit() and (head == name or head.endswith("/" + name)):
             return int(number)
     return None
