@@ -323,3 +323,13 @@ def test_a_buildx_that_ignores_sigint_is_killed(
     assert time.monotonic() - started < 10
     marker = fake_docker.parent.parent / "state" / "interrupted"
     assert marker.read_text() == str(int(signal.SIGINT))  # asked first, then killed
+
+
+def test_stripping_keeps_crlf_and_works_without_other_directives(
+    fake_docker: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("FAKE_RAWJSON", str(FIXTURES / "flask-pip-cold.rawjson"))
+    (tmp_path / "Dockerfile").write_bytes(b"#syntax = docker/dockerfile:1.7\r\nFROM x\r\nRUN y\r\n")
+    build(tmp_path, docker=str(fake_docker), strip_syntax_directive=True)
+    seen = (tmp_path / "state" / "Dockerfile.seen").read_bytes()
+    assert seen == b"#\r\nFROM x\r\nRUN y\r\n"
