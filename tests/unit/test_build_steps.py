@@ -60,7 +60,7 @@ def test_plan_numbers_steps_as_buildkit_does() -> None:
 def test_plan_single_stage_has_no_label_and_stage_bases_no_from_step() -> None:
     (plan,) = plan_stages(parse_dockerfile("FROM python:3.11-slim AS app\nRUN true\n"))
     assert plan.label is None and plan.total == 2
-    plans = plan_stages(parse_dockerfile("FROM alpine AS base\nFROM BASE\nRUN x\n"))
+    plans = plan_stages(parse_dockerfile("FROM alpine AS base\nFROM base\nRUN x\n"))
     assert [p.from_image for p in plans] == [True, False]
 
 

@@ -22,7 +22,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from layerwise.dockerfile.lex import Lexer, LexError
 from layerwise.dockerfile.syntax import Dockerfile, Instruction
 
 STEP_KEYWORDS = frozenset({"RUN", "COPY", "ADD", "WORKDIR"})
@@ -86,46 +85,27 @@ class StagePlan:
 
 
 def plan_stages(df: Dockerfile, build_args: Mapping[str, str] | None = None) -> list[StagePlan]:
-    """The stages of a Dockerfile with the steps BuildKit numbers in each."""
-    lexer = Lexer(df.escape)
-    global_args: dict[str, str] = {}
-    args = dict(build_args or {})
-    raw: list[tuple[Instruction, str | None, list[Instruction]]] = []
-    for ins in df.instructions:
-        if ins.name == "FROM":
-            name = None
-            words = list(ins.arguments)
-            if len(words) >= 3 and words[1].lower() == "as":
-                name = words[2].lower()
-            raw.append((ins, name, []))
-        elif not raw:
-            if ins.name == "ARG":
-                for decl in ins.arguments:
-                    key, eq, default = decl.partition("=")
-                    if key in args:
-                        global_args[key] = args[key]
-                    elif eq:
-                        global_args[key] = _expand(lexer, default, global_args)
-        elif ins.name in STEP_KEYWORDS:
-            raw[-1][2].append(ins)
-    single = len(raw) == 1
+    """The stages of a Dockerfile with the steps BuildKit numbers in each (from the semantic
+    model, so FROM lines see global ARGs and build args as BuildKit does)."""
+    model = df.model(build_args=dict(build_args or {}))
+    single = len(model.stages) == 1
     plans: list[StagePlan] = []
-    seen_names: set[str] = set()
-    for index, (ins, name, steps) in enumerate(raw):
-        base = _expand(lexer, ins.arguments[0], global_args) if ins.arguments else ""
-        from_image = base.lower() != "scratch" and base.lower() not in seen_names
-        if name:
-            seen_names.add(name)
-        label = None if single else (name or f"stage-{index}")
-        plans.append(StagePlan(index, name, label, ins, from_image, tuple(steps), base))
+    for stage in model.stages:
+        from_image = stage.base_stage is None and stage.base_name.lower() != "scratch"
+        steps = tuple(ins for ins in stage.instructions if ins.name in STEP_KEYWORDS)
+        label = None if single else stage.display_name
+        plans.append(
+            StagePlan(
+                stage.index,
+                stage.name,
+                label,
+                stage.from_instruction,
+                from_image,
+                steps,
+                stage.base_name,
+            )
+        )
     return plans
-
-
-def _expand(lexer: Lexer, word: str, env: Mapping[str, str]) -> str:
-    try:
-        return lexer.process_word(word, env).result
-    except LexError:
-        return word
 
 
 @dataclass(frozen=True)
