@@ -308,6 +308,16 @@ def git(repo: Path, *args: str) -> str:
     return proc.stdout
 
 
+def harmless_edit(path: Path) -> str:
+    """Append a unique comment line to a source file or manifest (Python, requirements, TOML
+    and TOML lock files all take `#` comments): new content for BuildKit, same meaning for the
+    app and its installers. Returns the line added."""
+    line = f"# layerwise edit {uuid.uuid4()}"
+    text = path.read_text()
+    path.write_text(text + ("" if text.endswith("\n") or not text else "\n") + line + "\n")
+    return line
+
+
 def remove_images(docker: DockerLike, *refs: str) -> None:
     refs = tuple(r for r in refs if r)
     if refs:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from conftest import DockerEngine
 from examples_support import (
     EXAMPLES,
     copy_example,
+    harmless_edit,
     image_contract,
     image_file_hashes,
     remove_images,
@@ -213,8 +213,7 @@ def test_naive_source_edit_reruns_the_dependency_install(
         assert all(s.cached for s in warm.steps if s.keyword != "FROM"), [
             (s.name, s.cached) for s in warm.steps
         ]
-        with (copy / app.source_file).open("a") as fh:
-            fh.write(f"\n# edited {uuid.uuid4()}\n")
+        harmless_edit(copy / app.source_file)
         edited = build(copy, tag=tag, network="host", docker=engine)
     finally:
         remove_images(engine, tag)
@@ -226,3 +225,25 @@ def test_naive_source_edit_reruns_the_dependency_install(
         assert step.cached == (step.line < copy_line), (step.name, step.cached)
     install = [s for s in edited.steps if s.keyword == "RUN" and s.line and s.line > copy_line]
     assert install and not any(s.cached for s in install)
+
+
+@pytest.mark.parametrize("name", ["poetry-app", "uv-app"])
+def test_harmless_manifest_edit_keeps_the_locked_install_working(
+    engine: Engine, built: dict[str, Built], name: str, tmp_path: Path
+) -> None:
+    """The dependency-change scenario of `bench` edits a manifest; with a lock file in play
+    (poetry's content-hash, `uv sync --frozen`) the edit must not break the install."""
+    _result(built, name)
+    app = EXAMPLES[name]
+    copy = copy_example(name, tmp_path)
+    for manifest in app.manifests:
+        harmless_edit(copy / manifest)
+    tag = unique_tag(name)
+    try:
+        result = build(copy, tag=tag, network="host", docker=engine)
+        with running_app(engine, tag) as url:
+            app.check(url)
+    finally:
+        remove_images(engine, tag)
+    installs = [s for s in result.steps if s.keyword == "RUN"]
+    assert installs and not any(s.cached for s in installs)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from examples_support import EXAMPLES, EXAMPLES_DIR, copy_example, git
+from examples_support import EXAMPLES, EXAMPLES_DIR, copy_example, git, harmless_edit
 from layerwise import read_dockerfile
 
 NAMES = sorted(EXAMPLES)
@@ -128,3 +128,13 @@ def test_copy_with_git_is_a_repository_with_one_reproducible_commit(tmp_path: Pa
     files = git(first, "ls-files").split()
     assert "app.py" in files and "logs/dev.log" in files
     assert git(first, "status", "--porcelain") == ""
+
+
+def test_harmless_edit_appends_a_unique_comment(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text("Flask==3.0.3")
+    first = harmless_edit(path)
+    second = harmless_edit(path)
+    assert first != second
+    assert path.read_text() == f"Flask==3.0.3\n{first}\n{second}\n"
+    assert requirement_lines(path) == ["Flask==3.0.3"]
