@@ -26,7 +26,7 @@ from layerwise.build.result import (
 from layerwise.build.steps import StagePlan, plan_stages
 from layerwise.dockerfile.parser import parse_dockerfile
 from layerwise.dockerfile.syntax import Dockerfile
-from layerwise.errors import DockerfileSyntaxError, EngineError, InputError
+from layerwise.errors import DockerfileSyntaxError, EngineError, InputError, LayerwiseError
 
 LOG_TAIL_LINES = 20
 _STOP_GRACE_SECONDS = 10.0
@@ -79,7 +79,11 @@ def build(
     engine = docker if isinstance(docker, Engine) else find_engine(docker)
     text = _read_text(dockerfile_path)
     parsed = _parse(text, dockerfile_path)
-    plans: list[StagePlan] = plan_stages(parsed, build_args) if parsed is not None else []
+    plans: list[StagePlan] = []
+    if parsed is not None:
+        # Steps are then reported without lines; BuildKit has the last word on the file.
+        with contextlib.suppress(LayerwiseError):
+            plans = plan_stages(parsed, build_args)
 
     with tempfile.TemporaryDirectory(prefix="layerwise-build-") as tmp:
         tmpdir = Path(tmp)
