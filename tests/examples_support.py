@@ -169,7 +169,9 @@ def running_app(
     args = [docker.binary, "run", "--detach", "--name", name, "--network", "host"]
     for key, value in {"PORT": str(port), **(env or {})}.items():
         args += ["--env", f"{key}={value}"]
-    subprocess.run([*args, image], check=True, capture_output=True, text=True, timeout=120)
+    started = subprocess.run([*args, image], capture_output=True, text=True, timeout=120)
+    if started.returncode != 0:
+        raise AppCheckFailed(f"docker run {image} failed: {started.stderr.strip()[-1500:]}")
     try:
         yield f"http://127.0.0.1:{port}"
     except AppCheckFailed as exc:

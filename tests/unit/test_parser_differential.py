@@ -91,8 +91,10 @@ def _flag_escape_follows_directive(a: Row, b: Row) -> bool:
     flags and arguments differently, but only where a backslash stands in the flags."""
     if a[:5] != b[:5] or a[5] == b[5]:
         return False
-    return any("\\" in f for f in b[5]) or any("\\" in f for f in a[5]) or (
-        "\\" in "".join(b[6]) and not any("\\" in v for v in a[6])
+    return (
+        any("\\" in f for f in b[5])
+        or any("\\" in f for f in a[5])
+        or ("\\" in "".join(b[6]) and not any("\\" in v for v in a[6]))
     )
 
 

@@ -164,7 +164,9 @@ def _find_stage(step: StepName, plans: list[StagePlan]) -> StagePlan | None:
     return None
 
 
-def _by_text(step: StepName, plans: list[StagePlan], named: StagePlan | None) -> StepLocation | None:
+def _by_text(
+    step: StepName, plans: list[StagePlan], named: StagePlan | None
+) -> StepLocation | None:
     keyword = step.keyword
     text = _normalise(step.text)
     found: list[StepLocation] = []
