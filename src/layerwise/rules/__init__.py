@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from layerwise.rules import (
     correctness,  # noqa: F401  (registers LW0xx)
+    layers,  # noqa: F401  (registers LW1xx)
     size,  # noqa: F401  (registers LW2xx)
 )
 from layerwise.rules.base import Example, Finding, Fix, LintContext, Rule, Severity, registry

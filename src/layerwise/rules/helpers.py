@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import fnmatch
 import itertools
+import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -309,3 +310,65 @@ def insert_after_subcommand(run: RunScript, op: PackageOp, text: str) -> Edit | 
 def command_text(run: RunScript, cmd: Command) -> str:
     """A command as written in the script (quotes kept)."""
     return run.script.text[cmd.start : cmd.end]
+
+
+# -- what COPY/ADD bring from the build context ---------------------------------------------------
+
+
+def context_sources(step: Step) -> list[str]:
+    """The build-context sources of a COPY/ADD (not `--from`, not remote URLs)."""
+    return [s for r in step.reads if r.kind == "context" and r.via != "mount" for s in r.sources]
+
+
+def context_files(ctx: LintContext, step: Step) -> set[str] | None:
+    """The context files a COPY/ADD reads, from the build context engine when there is one."""
+    bc = ctx.build_context
+    if bc is None:
+        return None
+    try:
+        reads = [r for r in bc.step_reads if r.step is step]
+        return set().union(*(set(r.result.reads) for r in reads)) if reads else set()
+    except (AttributeError, TypeError):
+        return None
+
+
+def copy_destination(step: Step) -> str | None:
+    """The absolute destination of a COPY/ADD."""
+    if len(step.expanded) < 2:
+        return None
+    return absolute(step.workdir, step.expanded[-1])
+
+
+def context_path_of(copy: Step, image_path: str) -> str | None:
+    """Where an image path under a COPY's destination comes from in the build context."""
+    dest = copy_destination(copy)
+    sources = context_sources(copy)
+    if dest is None or not sources:
+        return None
+    if image_path != dest and not image_path.startswith(dest.rstrip("/") + "/"):
+        return None
+    rel = posixpath.relpath(image_path, dest)
+    whole = [s for s in sources if is_whole_context(s)]
+    if whole or len(sources) > 1:
+        return rel
+    src = sources[0].strip()
+    while src.startswith("./"):
+        src = src[2:]
+    if src.endswith("/") or len(sources) == 1:
+        # a directory source copies its contents into the destination
+        return posixpath.normpath(posixpath.join(src.rstrip("/"), rel))
+    return None
+
+
+def absolute(cwd: str, path: str) -> str:
+    """`path` resolved against the working directory, normalised."""
+    return "/" + posixpath.normpath(posixpath.join(cwd, path)).lstrip("/")
+
+
+def is_whole_context(source: str) -> bool:
+    """A COPY/ADD source that names the whole build context (`.`, `./`, `*`, `./*`, `/`)."""
+    s = source.strip()
+    while s.startswith("./"):
+        s = s[2:]
+    s = s.rstrip("/")
+    return s in ("", ".", "*", "/*", "**", ".*") or s == "/"

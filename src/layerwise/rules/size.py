@@ -23,6 +23,8 @@ from layerwise.rules.base import Edit, Example, Finding, LintContext, Rule, Seve
 from layerwise.rules.helpers import (
     RunStep,
     append_command,
+    context_files,
+    context_path_of,
     final_chain,
     insert_after_subcommand,
     is_root,
@@ -435,6 +437,7 @@ class _Created:
     path: str
     what: str
     step: Step
+    whole: bool  # everything under `path` is new (a clone, a cache); False for a COPY's target
 
 
 def _abs(path: str, cwd: str, user: str | None) -> str | None:
@@ -456,7 +459,7 @@ def _created_by(ctx: LintContext, step: Step) -> list[_Created]:
     if step.name in ("COPY", "ADD") and len(step.expanded) >= 2:
         dest = _abs(step.expanded[-1], step.workdir, step.user)
         if dest is not None:
-            out.append(_Created(dest, f"{step.name} (line {step.line})", step))
+            out.append(_Created(dest, f"{step.name} (line {step.line})", step, False))
         return out
     if step.name != "RUN":
         return out
@@ -469,19 +472,24 @@ def _created_by(ctx: LintContext, step: Step) -> list[_Created]:
             r = RunStep(step, run, ctx.model.stages[step.stage_index])
             lists = "/var/lib/apt/lists"
             if not _removed_after(r, idx, lists) and not mounted(ins, lists):
-                out.append(_Created("/var/lib/apt/lists", "apt lists", step))
-        elif op.manager == "pip" and op.installs and not op.cache_disabled:
-            if not run.script.facts.pip_cache_purged and not mounted(ins, ".cache/pip",
-                                                                     fragment=True):  # fmt: skip
-                out.append(_Created("/root/.cache/pip", "pip cache", step))
-        elif op.manager == "apk" and op.installs and not op.cache_disabled:
-            out.append(_Created("/var/cache/apk", "apk cache", step))
+                out.append(_Created(lists, "apt lists", step, True))
+        elif op.manager == "pip" and op.installs and not op.cache_disabled and is_root(step.user):
+            purged = run.script.facts.pip_cache_purged
+            if not purged and not mounted(ins, ".cache/pip", fragment=True):
+                out.append(_Created("/root/.cache/pip", "pip cache", step, True))
+        elif (
+            op.manager == "apk"
+            and op.installs
+            and not op.cache_disabled
+            and not mounted(ins, "/var/cache/apk")
+        ):
+            out.append(_Created("/var/cache/apk", "apk cache", step, True))
     for cmd in run.script.commands:
         target = _output_of(cmd)
         if target is not None:
             path = _abs(target, step.workdir, step.user)
             if path is not None:
-                out.append(_Created(path, f"`{cmd.name}` (line {step.line})", step))
+                out.append(_Created(path, f"`{cmd.name}` (line {step.line})", step, True))
     return out
 
 
@@ -511,18 +519,32 @@ def _output_of(cmd: Command) -> str | None:
 
 
 def _covers_path(pattern: str, created: str) -> bool:
-    """Does removing `pattern` (globs allowed) remove `created` or something inside it?"""
+    """Does removing `pattern` (globs allowed) remove `created` (or all of it)?"""
     p = pattern.rstrip("/")
     if p.endswith("/*"):
         base = p[:-2]
-        if created == base or created.startswith(base + "/"):
+        if created.startswith(base + "/"):
             return True
-    if p == created or created.startswith(p + "/") or p.startswith(created + "/"):
+    if p == created or created.startswith(p + "/"):
         return True
     if any(ch in p for ch in "*?["):
         parts = created.split("/")
         return any(fnmatch.fnmatchcase("/".join(parts[:n]), p) for n in range(2, len(parts) + 1))
     return False
+
+
+def _deletes_part_of(ctx: LintContext, path: str, c: _Created) -> bool:
+    """`rm path` removes something `c` created inside its target: anything when all of the
+    target is new; for a COPY, only what the build context says it copied."""
+    if not path.startswith(c.path.rstrip("/") + "/"):
+        return False
+    if c.whole:
+        return True
+    files = context_files(ctx, c.step)
+    rel = context_path_of(c.step, path)
+    if not files or rel is None:
+        return False
+    return any(f == rel or f.startswith(rel.rstrip("/") + "/") for f in files)
 
 
 @register
@@ -584,13 +606,18 @@ class DeletedInLaterLayer(Rule):
             if path is None or path in ("/", "/root", "/tmp"):
                 continue
             for c in created:
-                if _covers_path(path, c.path):
+                if _covers_path(path, c.path) or _deletes_part_of(ctx, path, c):
                     reported.add(rp.command.index)
+                    where = (
+                        "leave them out of that COPY (a narrower source or .dockerignore)"
+                        if c.step.name in ("COPY", "ADD")
+                        else f"delete them in the RUN at line {c.step.line}"
+                    )
                     yield self.finding(
                         ctx,
                         run.command_span(rp.command),
                         f"`rm {rp.path}` deletes files that an earlier layer created ({c.what}): "
-                        f"they stay in the image; delete them in the RUN at line {c.step.line}",
+                        f"they stay in the image; {where}",
                     )
                     break
         same_run = {p.name for o in run.script.package_ops if o.installs for p in o.packages}
@@ -701,8 +728,8 @@ _DEV_EXTRAS = frozenset(
 DEV_TOOLS = frozenset(
     {"pytest", "pytest-cov", "pytest-mock", "pytest-xdist", "pytest-asyncio", "pytest-django",
      "coverage", "tox", "nox", "black", "flake8", "isort", "mypy", "pylint", "ruff",
-     "pre-commit", "ipython", "ipdb", "pdbpp", "debugpy", "jupyter", "jupyterlab", "notebook",
-     "bandit", "hypothesis", "factory-boy", "faker", "sphinx", "mkdocs", "twine", "pyright",
+     "pre-commit", "ipdb", "pdbpp", "debugpy",
+     "bandit", "hypothesis", "factory-boy", "sphinx", "mkdocs", "twine", "pyright",
      "autopep8", "yapf", "pycodestyle", "pydocstyle", "django-debug-toolbar", "watchdog",
      "nodemon", "eslint", "prettier", "jest", "mocha", "typescript-eslint"}
 )  # fmt: skip

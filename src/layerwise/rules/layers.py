@@ -1,0 +1,1386 @@
+"""LW1xx: layer order and the build cache.
+
+Seed problems 1 and 3: a build cache that a source change invalidates is no cache. BuildKit
+reuses a layer only while every instruction before it is unchanged, so a dependency install
+placed after `COPY . .` re-runs on every commit, a volatile ARG makes every later RUN miss, and
+package managers download again what a cache mount would keep between builds.
+
+Public helpers for the manifest-first rewrite (`layerwise.fixes`), all read-only over the model:
+
+    manifest_first(ctx)          -> [ManifestFirst]   every install that runs after a COPY of
+                                                       the source, with what a split needs
+    dependency_installs(ctx, s)  -> [DependencyInstall] the dependency installs of one RUN step
+    copies_source(ctx, step)     -> bool               does a COPY/ADD bring source files
+    is_whole_context(source)     -> bool               `.`, `./`, `*` ...
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from layerwise.dockerfile.model import Stage, Step
+from layerwise.dockerfile.syntax import Instruction, Trivia
+from layerwise.rules.base import (
+    Edit,
+    Example,
+    Finding,
+    Fix,
+    LintContext,
+    Rule,
+    Severity,
+    register,
+)
+from layerwise.rules.helpers import (
+    RunStep,
+    RunStyle,
+    absolute,
+    and_chain,
+    append_command,
+    command_text,
+    context_files,
+    context_path_of,
+    context_sources,
+    copy_destination,
+    final_chain,
+    insert_after_subcommand,
+    is_root,
+    is_whole_context,
+    mounted,
+    prepend_command,
+    removes_dir,
+    run_steps,
+    run_style,
+    stage_chain,
+    steps_before,
+    top_level,
+    uses_buildkit_syntax,
+)
+from layerwise.shell.facts import APT_MANAGERS
+from layerwise.shell.packages import PackageOp
+from layerwise.shell.run import RunScript
+from layerwise.shell.syntax import Command
+
+# -- what a COPY brings ---------------------------------------------------------------------------
+
+# Files that describe dependencies (or how to install them) rather than the application itself.
+_MANIFEST_NAMES = frozenset(
+    {"pyproject.toml", "setup.py", "setup.cfg", "poetry.lock", "uv.lock", "pipfile",
+     "pipfile.lock", "package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock",
+     "pnpm-lock.yaml", "pnpm-workspace.yaml", ".npmrc", ".yarnrc", ".yarnrc.yml",
+     "environment.yml", "environment.yaml", "conda-lock.yml", "gemfile", "gemfile.lock",
+     "go.mod", "go.sum", ".python-version", "manifest.in", "pdm.lock", "requirements.in"}
+)  # fmt: skip
+_REQUIREMENTS_FILE = re.compile(r"(^|/)(requirements|constraints)[^/]*\.(txt|in)$|\.pip$", re.I)
+
+
+def is_manifest(path: str) -> bool:
+    """A dependency manifest or lock file (`requirements*.txt`, `pyproject.toml`, ...)."""
+    name = posixpath.basename(path.rstrip("/")).lower()
+    return name in _MANIFEST_NAMES or _REQUIREMENTS_FILE.search(path) is not None
+
+
+def copies_source(ctx: LintContext, step: Step) -> bool:
+    """Whether a COPY/ADD from the build context brings files other than dependency manifests
+    (so that editing the application invalidates it and every later layer).
+
+    With a build context: any file it reads that is not a manifest. Without one, from the
+    Dockerfile alone: the whole context, a directory (`app/`) or a glob that is not a
+    requirements pattern."""
+    if step.name not in ("COPY", "ADD"):
+        return False
+    sources = context_sources(step)
+    if not sources:
+        return False
+    files = context_files(ctx, step)
+    if files is not None:
+        return any(not is_manifest(f) for f in files)
+    for src in sources:
+        if is_whole_context(src) or src.endswith("/"):
+            return True
+        if any(ch in src for ch in "*?[") and not is_manifest(src.replace("*", "x")):
+            return True
+    return False
+
+
+# -- dependency installs ---------------------------------------------------------------------------
+
+InstallKind = Literal["manifest", "project", "inline"]
+
+_LANGUAGE_MANAGERS = frozenset(
+    {"pip", "uv", "poetry", "pipenv", "conda", "mamba", "micromamba", "npm", "yarn", "pnpm",
+     "bundler", "go"}
+)  # fmt: skip
+_FAMILY = {"uv": "pip", "mamba": "conda", "micromamba": "conda"}
+
+
+def _family(manager: str) -> str:
+    return _FAMILY.get(manager, manager)
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    """A file an install reads.
+
+    `path` is where the install reads it in the image; `context_path` where it comes from in
+    the build context through the broad COPY (None when that COPY does not bring it);
+    `required` says the install fails without it (a `-r` file, package.json) rather than using
+    it when present (a lock file); `exists` is known only with a build context; `produced_by`
+    is an earlier RUN that writes it (`poetry export -o requirements.txt`), whose own inputs are
+    listed as further manifests; `copied_by` is the COPY/ADD that last put it there."""
+
+    path: str
+    context_path: str | None
+    required: bool
+    exists: bool | None = None
+    produced_by: Step | None = None
+    copied_by: Step | None = None
+
+
+@dataclass(frozen=True)
+class DependencyInstall:
+    """One dependency install of a RUN: what kind, run where, reading which manifests.
+
+    kind: `manifest` installs what manifest files list (`pip install -r`, `poetry install`,
+    `npm ci`); `project` installs a local project with its dependencies (`pip install .`,
+    `pip install -e .`); `inline` installs packages named on the command line (`pip install
+    gunicorn`), which needs nothing from the source at all."""
+
+    op: PackageOp
+    kind: InstallKind
+    cwd: str
+    manifests: tuple[ManifestFile, ...] = ()
+    local_paths: tuple[str, ...] = ()  # image paths of local projects installed (kind project)
+
+    @property
+    def manager(self) -> str:
+        return self.op.manager
+
+
+@dataclass(frozen=True)
+class ManifestFirst:
+    """A RUN that installs dependencies after a COPY that brought the application source: every
+    source change re-runs it. The manifest-first split copies `manifests` first, runs the
+    installs, then the broad COPY."""
+
+    stage: Stage
+    copy: Step  # the first COPY/ADD of the source before the install
+    run: Step
+    installs: tuple[DependencyInstall, ...]
+    generators: tuple[Step, ...] = ()  # RUNs between the copy and the install that write manifests
+
+    @property
+    def manifests(self) -> tuple[ManifestFile, ...]:
+        seen: dict[str, ManifestFile] = {}
+        for inst in self.installs:
+            for m in inst.manifests:
+                seen.setdefault(m.path, m)
+        return tuple(seen.values())
+
+    @property
+    def installs_project(self) -> bool:
+        return any(i.kind == "project" for i in self.installs)
+
+    @property
+    def managers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(i.manager for i in self.installs))
+
+
+def _cwd_at(run: RunScript, cmd: Command, workdir: str) -> str | None:
+    """The directory a command runs in: the WORKDIR, moved by top-level `cd`s before it (None
+    when a `cd` goes somewhere the script computes)."""
+    cwd = workdir
+    for c in top_level(run):
+        if c.index >= cmd.index:
+            break
+        if c.name == "cd" and not c.subshell:
+            args = [w for w in c.words[1:] if not w.value.startswith("-")]
+            if not args:
+                cwd = "/root"
+            elif args[0].dynamic:
+                return None
+            else:
+                cwd = absolute(cwd, args[0].value)
+    return cwd
+
+
+def _option_dir(op: PackageOp, cwd: str) -> str:
+    for opt in ("--directory", "--project", "--prefix", "--cwd", "--chdir"):
+        vals = op.values(opt)
+        if vals:
+            return absolute(cwd, vals[-1])
+    return cwd
+
+
+_MANAGER_FILES: dict[str, tuple[tuple[str, bool], ...]] = {
+    # manager: (file, required) read from the project directory
+    "poetry": (("pyproject.toml", True), ("poetry.lock", False)),
+    "uv": (("pyproject.toml", True), ("uv.lock", False)),
+    "pipenv": (("Pipfile", True), ("Pipfile.lock", False)),
+    "npm": (("package.json", True), ("package-lock.json", False), ("npm-shrinkwrap.json", False),
+            (".npmrc", False)),
+    "yarn": (("package.json", True), ("yarn.lock", False), (".yarnrc.yml", False),
+             (".yarnrc", False), (".npmrc", False)),
+    "pnpm": (("package.json", True), ("pnpm-lock.yaml", False), ("pnpm-workspace.yaml", False),
+             (".npmrc", False)),
+    "bundler": (("Gemfile", True), ("Gemfile.lock", False)),
+    "go": (("go.mod", True), ("go.sum", False)),
+}  # fmt: skip
+_PROJECT_FILES = (("pyproject.toml", False), ("setup.py", False), ("setup.cfg", False))
+
+
+def _is_local_path(raw: str) -> bool:
+    return raw.startswith((".", "/", "~")) or raw in (".",)
+
+
+def dependency_installs(ctx: LintContext, step: Step) -> list[DependencyInstall]:
+    """The dependency installs of a RUN step (language package managers only; system packages
+    are not part of the application's manifests)."""
+    run = ctx.run(step) if step.name == "RUN" else None
+    if run is None:
+        return []
+    out = []
+    for op in run.script.package_ops:
+        inst = _classify(run, step, op)
+        if inst is not None:
+            out.append(inst)
+    return out
+
+
+def _classify(run: RunScript, step: Step, op: PackageOp) -> DependencyInstall | None:
+    m = op.manager
+    if m not in _LANGUAGE_MANAGERS or "--global" in op.flags:
+        return None
+    cwd0 = _cwd_at(run, op.command, step.workdir)
+    if cwd0 is None:
+        return None
+    cwd = _option_dir(op, cwd0)
+
+    def files(base: str, table: Sequence[tuple[str, bool]]) -> tuple[ManifestFile, ...]:
+        return tuple(ManifestFile(absolute(base, f), None, req) for f, req in table)
+
+    pip_like = m == "pip" or (m == "uv" and op.subcommand.startswith("pip"))
+    reqs = [ManifestFile(absolute(cwd, r), None, True) for r in op.requirements]
+    reqs += [ManifestFile(absolute(cwd, c), None, True) for c in op.constraints]
+    if pip_like and op.action == "sync":  # `uv pip sync requirements.txt`
+        return DependencyInstall(op, "manifest", cwd, tuple(reqs)) if reqs else None
+    if pip_like and op.action == "install":
+        editables = [e for e in op.editables if _is_local_path(e)]
+        locals_ = [p.raw for p in op.packages if p.kind == "path"] + editables
+        projects = [
+            absolute(cwd, p) for p in locals_ if not p.endswith((".whl", ".tar.gz", ".zip"))
+        ]
+        if projects and "--no-deps" not in op.flags:
+            proj_files = tuple(f for p in projects for f in files(p, _PROJECT_FILES))
+            return DependencyInstall(op, "project", cwd, (*reqs, *proj_files), tuple(projects))
+        if op.requirements:
+            return DependencyInstall(op, "manifest", cwd, tuple(reqs))
+        named = [p for p in op.packages if p.kind != "path"]
+        if named and not projects:
+            return DependencyInstall(op, "inline", cwd, tuple(reqs))
+        return None
+    if m == "uv" and op.action == "sync":
+        table = _MANAGER_FILES["uv"]
+        if op.locked:
+            table = (("pyproject.toml", True), ("uv.lock", True))
+        project = "--no-install-project" not in op.flags and "--only-deps" not in op.flags
+        if "--no-deps" in op.flags:
+            return None
+        kind: InstallKind = "project" if project else "manifest"
+        return DependencyInstall(op, kind, cwd, files(cwd, table), (cwd,) if project else ())
+    if m == "uv" and op.action == "add" and op.packages:
+        return DependencyInstall(op, "manifest", cwd, files(cwd, _MANAGER_FILES["uv"]))
+    if m == "poetry" and op.action in ("install", "sync"):
+        if "--only-root" in op.flags:
+            return None
+        project = "--no-root" not in op.flags
+        kind = "project" if project else "manifest"
+        return DependencyInstall(
+            op, kind, cwd, files(cwd, _MANAGER_FILES["poetry"]), (cwd,) if project else ()
+        )
+    if m == "pipenv" and op.action in ("install", "sync"):
+        if op.packages:
+            return DependencyInstall(op, "inline", cwd)
+        return DependencyInstall(op, "manifest", cwd, files(cwd, _MANAGER_FILES["pipenv"]))
+    if m in ("conda", "mamba", "micromamba") and op.installs:
+        envs = op.values("--file")
+        if envs:
+            return DependencyInstall(
+                op, "manifest", cwd, tuple(ManifestFile(absolute(cwd, f), None, True) for f in envs)
+            )
+        if op.packages:
+            return DependencyInstall(op, "inline", cwd)
+        return None
+    if m in ("npm", "yarn", "pnpm") and op.action in ("install", "add"):
+        if op.packages:
+            if all(_is_local_path(p.raw) for p in op.packages):
+                return None
+            return DependencyInstall(op, "inline", cwd)
+        table = _MANAGER_FILES[m]
+        if op.locked:
+            lock = {"npm": "package-lock.json", "yarn": "yarn.lock", "pnpm": "pnpm-lock.yaml"}[m]
+            table = tuple((f, req or f == lock) for f, req in table)
+        return DependencyInstall(op, "manifest", cwd, files(cwd, table))
+    if m == "bundler" and op.action == "install":
+        return DependencyInstall(op, "manifest", cwd, files(cwd, _MANAGER_FILES["bundler"]))
+    if m == "go" and op.action == "download":
+        return DependencyInstall(op, "manifest", cwd, files(cwd, _MANAGER_FILES["go"]))
+    return None
+
+
+# -- manifest-first ---------------------------------------------------------------------------
+
+
+def _provider(steps: Sequence[Step], path: str) -> Step | None:
+    """The last COPY/ADD among `steps` whose destination holds `path`."""
+    found = None
+    for s in steps:
+        if s.name not in ("COPY", "ADD"):
+            continue
+        dest = copy_destination(s)
+        if dest is None:
+            continue
+        target = s.expanded[-1]
+        if (
+            path == dest
+            or (
+                (target.endswith("/") or len(s.expanded) > 2 or target in (".", "./"))
+                and path.startswith(dest.rstrip("/") + "/")
+            )
+            or (
+                path.startswith(dest.rstrip("/") + "/")
+                and any(is_whole_context(src) or src.endswith("/") for src in context_sources(s))
+            )
+        ):
+            found = s
+    return found
+
+
+def _generated(run: RunScript, step: Step) -> dict[str, tuple[str, tuple[tuple[str, bool], ...]]]:
+    """Files a RUN writes from other manifests: {image path: (manager, inputs)}."""
+    out: dict[str, tuple[str, tuple[tuple[str, bool], ...]]] = {}
+    for op in run.script.package_ops:
+        if op.action != "export":
+            continue
+        cwd = _cwd_at(run, op.command, step.workdir) or step.workdir
+        target = None
+        for opt in ("--output", "--output-file", "-o"):
+            if op.values(opt):
+                target = op.values(opt)[-1]
+        if target is None:
+            for red in op.command.redirects:
+                if red.op == ">" and red.target:
+                    target = red.target
+        if target is not None and op.manager in _MANAGER_FILES:
+            out[absolute(cwd, target)] = (op.manager, _MANAGER_FILES[op.manager])
+    for cmd in run.script.commands:
+        if cmd.name == "pip-compile":
+            args = cmd.args
+            target = "requirements.txt"
+            for i, a in enumerate(args):
+                if a in ("-o", "--output-file") and i + 1 < len(args):
+                    target = args[i + 1]
+            inputs = [a for a in args if a.endswith((".in", ".toml", ".py", ".cfg"))]
+            cwd = _cwd_at(run, cmd, step.workdir) or step.workdir
+            out[absolute(cwd, target)] = (
+                "pip-compile",
+                tuple((i, True) for i in inputs or ["requirements.in"]),
+            )
+    return out
+
+
+def _nested_requirements(ctx: LintContext, context_path: str) -> list[str]:
+    """`-r`/`-c` files a requirements file includes (context paths), read from the build
+    context; [] without one."""
+    bc = ctx.build_context
+    root = getattr(bc, "root", None) if bc is not None else None
+    if root is None:
+        return []
+    out: list[str] = []
+    todo = [context_path]
+    while todo and len(out) < 50:
+        current = todo.pop()
+        try:
+            text = (Path(root) / current).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            parts = line.split("#", 1)[0].split()
+            for i, p in enumerate(parts):
+                ref = None
+                if p in ("-r", "--requirement", "-c", "--constraint") and i + 1 < len(parts):
+                    ref = parts[i + 1]
+                elif p.startswith(("--requirement=", "--constraint=")):
+                    ref = p.split("=", 1)[1]
+                elif p.startswith(("-r", "-c")) and len(p) > 2 and not p.startswith("--"):
+                    ref = p[2:]
+                if ref is not None:
+                    found = posixpath.normpath(posixpath.join(posixpath.dirname(current), ref))
+                    if found not in out and found != context_path:
+                        out.append(found)
+                        todo.append(found)
+    return out
+
+
+def _exists(ctx: LintContext, context_path: str | None) -> bool | None:
+    bc = ctx.build_context
+    root = getattr(bc, "root", None) if bc is not None else None
+    if root is None or context_path is None:
+        return None
+    return (Path(root) / context_path).is_file()
+
+
+def _resolve_manifests(
+    ctx: LintContext, inst: DependencyInstall, copy: Step, before: Sequence[Step]
+) -> DependencyInstall:
+    files: list[ManifestFile] = []
+    for m in inst.manifests:
+        cpath = context_path_of(copy, m.path)
+        exists = _exists(ctx, cpath)
+        if exists is False and not m.required:
+            continue
+        files.append(
+            ManifestFile(m.path, cpath, m.required, exists, None, _provider(before, m.path))
+        )
+        if cpath is not None and exists and _REQUIREMENTS_FILE.search(cpath):
+            for nested in _nested_requirements(ctx, cpath):
+                rel = posixpath.relpath(nested, posixpath.dirname(cpath) or ".")
+                image = absolute(posixpath.dirname(m.path), rel)
+                files.append(ManifestFile(image, nested, True, _exists(ctx, nested)))
+    return DependencyInstall(inst.op, inst.kind, inst.cwd, tuple(files), inst.local_paths)
+
+
+def _source_copies(ctx: LintContext, steps: Sequence[Step]) -> list[Step]:
+    return [s for s in steps if copies_source(ctx, s)]
+
+
+def manifest_first(ctx: LintContext) -> list[ManifestFirst]:
+    """Every RUN that installs dependencies after a COPY/ADD of application source in the same
+    filesystem (its stage or a stage it is built FROM), with what a manifest-first split needs.
+
+    Not reported: an install whose dependencies an earlier install of the same manager already
+    set up before the first source COPY (the project step of a correct split: `uv sync` after
+    `uv sync --no-install-project`, `pip install .` after `pip install -r requirements.txt`),
+    `pip install --no-deps`, `poetry install --only-root`, and installs of local wheels or of
+    packages the source does not provide."""
+    out: list[ManifestFirst] = []
+    for stage in ctx.model.stages:
+        for step in stage.steps:
+            if step.name != "RUN":
+                continue
+            installs = dependency_installs(ctx, step)
+            if not installs:
+                continue
+            before = steps_before(ctx.model, step)
+            copies = _source_copies(ctx, before)
+            if not copies:
+                continue
+            first = copies[0]
+            pre = before[: before.index(first)]
+            done = _installed_before(ctx, pre)
+            kept = []
+            for inst in installs:
+                if inst.kind != "inline" and _family(inst.manager) in done:
+                    continue
+                if inst.kind == "inline" and _inline_needs_source(inst, copies):
+                    continue
+                kept.append(_resolve_manifests(ctx, inst, copies[-1], before))
+            if not kept:
+                continue
+            between = before[before.index(first) :]
+            generators = _generators(ctx, between, kept)
+            kept = _add_generator_inputs(ctx, kept, generators, copies[-1], before)
+            out.append(ManifestFirst(stage, first, step, tuple(kept), tuple(generators)))
+    return out
+
+
+def _installed_before(ctx: LintContext, steps: Sequence[Step]) -> set[str]:
+    """Manager families that installed dependencies from manifests in these steps."""
+    out: set[str] = set()
+    for s in steps:
+        for inst in dependency_installs(ctx, s):
+            if inst.kind == "manifest" or (inst.kind == "project" and inst.manifests):
+                out.add(_family(inst.manager))
+    return out
+
+
+def _inline_needs_source(inst: DependencyInstall, copies: Sequence[Step]) -> bool:
+    """An inline install of a local file the source COPY brought (a wheel in the repository)."""
+    for p in inst.op.packages:
+        if p.kind == "path":
+            path = absolute(inst.cwd, p.raw)
+            if any(context_path_of(c, path) is not None for c in copies):
+                return True
+    return False
+
+
+def _generators(
+    ctx: LintContext, steps: Sequence[Step], installs: Sequence[DependencyInstall]
+) -> list[Step]:
+    wanted = {m.path for i in installs for m in i.manifests}
+    out = []
+    for s in steps:
+        run = ctx.run(s) if s.name == "RUN" else None
+        if run is not None and set(_generated(run, s)) & wanted:
+            out.append(s)
+    return out
+
+
+def _add_generator_inputs(
+    ctx: LintContext,
+    installs: list[DependencyInstall],
+    generators: Sequence[Step],
+    copy: Step,
+    before: Sequence[Step],
+) -> list[DependencyInstall]:
+    if not generators:
+        return installs
+    produced: dict[str, tuple[Step, list[ManifestFile]]] = {}
+    for g in generators:
+        run = ctx.run(g)
+        assert run is not None
+        for path, (_, sources) in _generated(run, g).items():
+            found: list[ManifestFile] = []
+            for name, req in sources:
+                image = absolute(posixpath.dirname(path), name)
+                cpath = context_path_of(copy, image)
+                exists = _exists(ctx, cpath)
+                if exists is False and not req:
+                    continue
+                found.append(
+                    ManifestFile(image, cpath, req, exists, None, _provider(before, image))
+                )
+            produced[path] = (g, found)
+    out = []
+    for inst in installs:
+        files2: list[ManifestFile] = []
+        for m in inst.manifests:
+            if m.path in produced:
+                gen, gen_inputs = produced[m.path]
+                files2.append(
+                    ManifestFile(m.path, m.context_path, m.required, m.exists, gen, m.copied_by)
+                )
+                files2.extend(gen_inputs)
+            else:
+                files2.append(m)
+        out.append(DependencyInstall(inst.op, inst.kind, inst.cwd, tuple(files2), inst.local_paths))
+    return out
+
+
+def _manifest_names(mf: ManifestFirst) -> str:
+    """The files to copy first, as the user would name them."""
+    known: list[str] = []
+    maybe: list[str] = []
+    for m in mf.manifests:
+        if m.produced_by is not None:
+            continue
+        name = m.context_path or posixpath.basename(m.path)
+        if m.required or m.exists:
+            known.append(name)
+        elif m.exists is None:
+            maybe.append(name)
+    known = list(dict.fromkeys(known))
+    maybe = [n for n in dict.fromkeys(maybe) if n not in known]
+    if not known and not maybe:
+        return "the dependency manifests"
+    if not maybe:
+        return ", ".join(known)
+    if not known:
+        return "the manifests (" + " / ".join(maybe) + ")"
+    return ", ".join(known) + " (and " + " / ".join(maybe) + " if present)"
+
+
+def _describe(inst: DependencyInstall, run: RunScript) -> str:
+    text = command_text(run, inst.op.command)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@register
+class InstallAfterSourceCopy(Rule):
+    id = "LW101"
+    name = "install-after-source-copy"
+    title = "Dependencies installed after the source is copied"
+    severity = Severity.WARNING
+    rationale = (
+        "Seed problems 1 and 3 (cache-friendly layering, dependency caching): BuildKit reuses "
+        "a layer only while everything before it is unchanged, so `COPY . .` followed by "
+        "`pip install -r requirements.txt` (or `pip install .`, `poetry install`, `uv sync`, "
+        "`pipenv install`, `npm ci`, `yarn install`) re-installs every dependency whenever any "
+        "source file changes. Copy only the manifests first (requirements files, "
+        "pyproject.toml with its lock file, package.json with its lock file), install, then "
+        "copy the rest; a local project is then installed with `--no-deps` after the source "
+        "COPY. Packages named on the command line need nothing from the source and go before "
+        "it. An install whose dependencies were already installed before the source COPY is "
+        "the second half of that pattern and is not reported."
+    )
+    bad = Example(
+        "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\n"
+        'RUN pip install --no-cache-dir -r requirements.txt\nCMD ["python", "app.py"]\n',
+        files={"requirements.txt": "flask==3.0.3\n", "app.py": "print('hi')\n"},
+    )
+    good = Example(
+        "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\n"
+        'CMD ["python", "app.py"]\n',
+        files={"requirements.txt": "flask==3.0.3\n", "app.py": "print('hi')\n"},
+    )
+
+    def check(self, ctx: LintContext) -> Iterator[Finding]:
+        for mf in manifest_first(ctx):
+            run = ctx.run(mf.run)
+            assert run is not None
+            inst = mf.installs[0]
+            copy_line = mf.copy.line
+            what = _describe(inst, run)
+            if inst.kind == "inline":
+                advice = "it needs nothing from the source: run it before that COPY"
+            else:
+                advice = f"copy {_manifest_names(mf)} first, install, then copy the rest"
+                if mf.installs_project:
+                    advice += " and install the project itself without its dependencies"
+            yield self.finding(
+                ctx,
+                run.command_span(inst.op.command),
+                f"`{what}` runs after the source is copied (line {copy_line}): every source "
+                f"change re-runs it; {advice}",
+            )
+
+
+# -- LW103: package-manager cache ----------------------------------------------------------------
+
+_TRUTHY = frozenset({"1", "true", "on", "yes", "y", "t"})
+_FALSY = frozenset({"0", "false", "off", "no", "n", "f"})
+
+
+def _pip_env_value(op: PackageOp) -> str | None:
+    value = op.env.get("PIP_NO_CACHE_DIR")
+    return None if value is None else value.strip().strip("\"'")
+
+
+def _pip_cache_target(step: Step, op: PackageOp) -> str | None:
+    """Where pip's cache is for this step, when it is surely root's default."""
+    env = {**step.env, **op.env}
+    if not is_root(step.user) or any(k in env for k in ("PIP_CACHE_DIR", "XDG_CACHE_HOME")):
+        return None
+    home = env.get("HOME", "/root")
+    return f"{home.rstrip('/')}/.cache/pip" if home.startswith("/") else None
+
+
+def _mount_flag_edit(r: RunStep, text: str) -> Edit:
+    ins = r.instruction
+    at = ins.flags[0].span.start if ins.flags else ins.args_span.start
+    return Edit.insert(at, text + " ")
+
+
+_OTHER_CACHES = {
+    # manager: (cache directory fragment for mounts, cleanup command or None, how to say it)
+    "uv": (".cache/uv", None, "uv keeps its cache in ~/.cache/uv"),
+    "poetry": (".cache/pypoetry", None, "poetry keeps its cache in ~/.cache/pypoetry"),
+    "pipenv": (".cache", None, "pipenv keeps pip's cache in ~/.cache/pip"),
+    "npm": ("/.npm", "npm cache clean --force", "npm keeps its cache in ~/.npm"),
+    "conda": ("/pkgs", "conda clean --all --yes", "conda keeps downloaded packages in pkgs/"),
+    "mamba": ("/pkgs", "mamba clean --all --yes", "mamba keeps downloaded packages in pkgs/"),
+    "micromamba": ("/pkgs", "micromamba clean --all --yes", "micromamba keeps packages in pkgs/"),
+}
+
+
+def _cleaned_after(run: RunScript, op: PackageOp, manager: str, fragment: str) -> bool:
+    for o in run.script.package_ops:
+        if o.command.index > op.command.index and o.manager == manager and o.action == "clean":
+            return True
+    return any(
+        rp.recursive and rp.command.index > op.command.index and fragment in rp.path
+        for rp in run.script.facts.removed_paths
+    )
+
+
+@register
+class PackageCacheKept(Rule):
+    id = "LW103"
+    name = "package-cache-kept"
+    title = "Package-manager cache neither disabled nor mounted"
+    severity = Severity.WARNING
+    rationale = (
+        "Seed guide (BuildKit cache mounts) and problem 2: pip, uv, poetry, npm, yarn and "
+        "conda keep every download in a cache directory. In the image it is dead weight, and "
+        "it is lost between builds anyway when a layer is rebuilt. Either disable it "
+        "(`pip install --no-cache-dir`, `uv --no-cache`, `npm cache clean --force`, "
+        "`yarn cache clean`) or mount it with `RUN --mount=type=cache,target=/root/.cache/pip`, "
+        "which keeps it out of the image and reuses it across builds. The fix adds the cache "
+        "mount when the Dockerfile already relies on BuildKit syntax and pip runs as root, "
+        "`--no-cache-dir` otherwise. `PIP_NO_CACHE_DIR=0` is reported as misleading: pip "
+        "disables its cache for any value. pip's cache removed later in the same RUN is "
+        "reported as style only (hadolint reports it as a warning). yarn is checked only in "
+        "the stages that make the image, as hadolint does."
+    )
+    hadolint = ("DL3042", "DL3060")
+    bad = Example(
+        "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    good = Example(
+        "FROM python:3.11-slim\nCOPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+    )
+    fixed = (
+        "FROM python:3.11-slim\nCOPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+    )
+    fix_safety = "safe"
+
+    def check(self, ctx: LintContext) -> Iterator[Finding]:
+        buildkit = uses_buildkit_syntax(ctx.dockerfile)
+        image_stages = {s.index for s in final_chain(ctx.model)}
+        for r in run_steps(ctx):
+            yield from self._pip(ctx, r, buildkit)
+            yield from self._others(ctx, r, r.stage.index in image_stages)
+
+    def _pip(self, ctx: LintContext, r: RunStep, buildkit: bool) -> Iterator[Finding]:
+        ops = [
+            o
+            for o in r.run.script.package_ops
+            if o.manager == "pip" and o.action == "install" and "--no-cache-dir" not in o.flags
+        ]
+        if not ops or mounted(r.outer, ".cache/pip", fragment=True):
+            return
+        env_value = _pip_env_value(ops[0])
+        if env_value is not None and env_value.lower() in _TRUTHY:
+            return
+        span = r.run.command_span(ops[0].command)
+        if env_value is not None and env_value.lower() in _FALSY:
+            yield self.finding(
+                ctx,
+                span,
+                f"PIP_NO_CACHE_DIR={env_value} reads as 'keep the cache', but pip disables its "
+                "cache for any value: write PIP_NO_CACHE_DIR=1 or `--no-cache-dir`",
+                covers=("DL3042",),
+                severity=Severity.STYLE,
+            )
+            return
+        fix = self._pip_fix(r, ops, buildkit)
+        if r.run.script.facts.pip_cache_purged:
+            yield self.finding(
+                ctx,
+                span,
+                "`pip install --no-cache-dir` says in one flag what removing pip's cache "
+                "afterwards does",
+                fix=fix,
+                covers=("DL3042",),
+                severity=Severity.STYLE,
+            )
+            return
+        yield self.finding(
+            ctx,
+            span,
+            "pip keeps its download cache in the layer: use `pip install --no-cache-dir` or a "
+            "cache mount (`RUN --mount=type=cache,target=/root/.cache/pip`)",
+            fix=fix,
+            covers=("DL3042",),
+        )
+
+    def _pip_fix(self, r: RunStep, ops: list[PackageOp], buildkit: bool) -> Fix | None:
+        target = _pip_cache_target(r.step, ops[0])
+        if buildkit and target is not None and r.run.exact:
+            return self.make_fix(
+                [_mount_flag_edit(r, f"--mount=type=cache,target={target}")],
+                "mount pip's cache",
+            )
+        edits = [insert_after_subcommand(r.run, o, "--no-cache-dir") for o in ops]
+        if not all(edits):
+            return None
+        return self.make_fix([e for e in edits if e is not None], "add --no-cache-dir")
+
+    def _others(self, ctx: LintContext, r: RunStep, in_image: bool) -> Iterator[Finding]:
+        run = r.run
+        seen: set[str] = set()
+        for op in run.script.package_ops:
+            m = op.manager
+            if m in seen:
+                continue
+            if m == "yarn":
+                if not in_image or op.subcommand != "install":
+                    continue
+                if mounted(r.outer, ".cache/yarn", fragment=True):
+                    continue
+                if _yarn_cleaned_after(run, op):
+                    continue
+                seen.add(m)
+                edit = append_command(run, "yarn cache clean")
+                yield self.finding(
+                    ctx,
+                    run.command_span(op.command),
+                    "`yarn cache clean` missing after `yarn install`: yarn's cache stays in the "
+                    "layer",
+                    fix=self.make_fix([edit], "append yarn cache clean") if edit else None,
+                    covers=("DL3060",),
+                    severity=Severity.INFO,
+                )
+                continue
+            if m not in _OTHER_CACHES or not op.installs:
+                continue
+            if (
+                m in ("npm", "conda", "mamba", "micromamba", "pipenv")
+                and op.packages == []
+                and (m != "npm" and op.action not in ("install", "sync"))
+            ):
+                continue
+            fragment, cleanup, what = _OTHER_CACHES[m]
+            if op.cache_disabled or mounted(r.outer, fragment, fragment=True):
+                continue
+            if m == "pipenv" and "PIP_NO_CACHE_DIR" in {**r.step.env, **op.env}:
+                continue
+            if _cleaned_after(run, op, m, fragment.strip("/")):
+                continue
+            seen.add(m)
+            edit = append_command(run, cleanup) if cleanup else None
+            if m == "uv":
+                edit = insert_after_subcommand(run, op, "--no-cache")
+            yield self.finding(
+                ctx,
+                run.command_span(op.command),
+                f"{what}: disable or clean it in the same RUN, or use a cache mount",
+                fix=self.make_fix([edit], "drop the cache") if edit else None,
+                covers=(),
+                severity=Severity.INFO,
+            )
+
+
+def _yarn_cleaned_after(run: RunScript, op: PackageOp) -> bool:
+    return any(
+        o.manager == "yarn" and o.subcommand == "cache clean" and o.command.index > op.command.index
+        for o in run.script.package_ops
+    )
+
+
+# -- LW104: apt-get update in its own RUN ---------------------------------------------------------
+
+
+def _apt_installs(run: RunScript) -> list[PackageOp]:
+    return [
+        o
+        for o in run.script.package_ops
+        if o.manager in APT_MANAGERS and o.action in ("install", "upgrade")
+    ]
+
+
+def _own_update_before(run: RunScript, op: PackageOp) -> bool:
+    return any(u.command.index < op.command.index for u in run.script.facts.apt_updates)
+
+
+def _update_only(run: RunScript) -> bool:
+    """A RUN that only updates apt's lists (and maybe cleans up)."""
+    cmds = and_chain(run)
+    if not cmds:
+        return False
+    ops = {o.command.index: o for o in run.script.package_ops}
+    has_update = False
+    for c in cmds:
+        op = ops.get(c.index)
+        if op is not None and op.manager in APT_MANAGERS and op.action == "update":
+            has_update = True
+        elif (op is not None and op.manager in APT_MANAGERS and op.action == "clean") or (
+            c.name == "rm"
+            and all(
+                removes_dir(a, "/var/lib/apt/lists") or removes_dir(a, "/var/cache/apt")
+                for a in c.args
+                if not a.startswith("-")
+            )
+        ):
+            continue
+        else:
+            return False
+    return has_update
+
+
+@dataclass(frozen=True)
+class _AptRun:
+    step: Step
+    run: RunScript
+    stage: Stage
+
+
+def _apt_runs(ctx: LintContext) -> list[_AptRun]:
+    out = []
+    for stage in ctx.model.stages:
+        for step in stage.steps:
+            run = ctx.run(step) if step.name == "RUN" else None
+            if run is not None and any(o.manager in APT_MANAGERS for o in run.script.package_ops):
+                out.append(_AptRun(step, run, stage))
+    return out
+
+
+def _relies_on(ctx: LintContext, a: _AptRun, runs: Sequence[_AptRun]) -> _AptRun | None:
+    """The latest earlier RUN (same filesystem) whose `apt-get update` `a`'s installs use."""
+    earlier = {id(s.instruction) for s in steps_before(ctx.model, a.step)}
+    found = None
+    for b in runs:
+        if id(b.step.instruction) in earlier and b.run.script.facts.apt_updates:
+            found = b
+    return found
+
+
+@register
+class AptUpdateSeparate(Rule):
+    id = "LW104"
+    name = "apt-update-separate"
+    title = "apt-get update in a different RUN from the install"
+    severity = Severity.WARNING
+    rationale = (
+        "Seed problem 3 (deterministic builds): a RUN that only runs `apt-get update` is "
+        "cached with whatever lists it downloaded the first time; a later `apt-get install` "
+        "in another RUN then installs from stale lists (or fails with 'Unable to locate "
+        "package' once the lists were removed). Run `apt-get update && apt-get install ...` "
+        "in one RUN, so a change to the package list also refreshes the index, and remove the "
+        "lists at its end. The fix runs the update in the installing RUN and deletes a RUN "
+        "that did nothing but update once no install depends on it."
+    )
+    bad = Example(
+        "FROM debian:bookworm-slim\nRUN apt-get update\n"
+        "RUN apt-get install -y --no-install-recommends curl\n"
+    )
+    good = Example(
+        "FROM debian:bookworm-slim\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends curl\n"
+    )
+    fixed = (
+        "FROM debian:bookworm-slim\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends curl\n"
+    )
+    fix_safety = "safe"
+
+    def check(self, ctx: LintContext) -> Iterator[Finding]:
+        runs = _apt_runs(ctx)
+        dependents: dict[int, list[_AptRun]] = {}
+        lacking: list[tuple[_AptRun, PackageOp, _AptRun]] = []
+        for a in runs:
+            installs = _apt_installs(a.run)
+            if not installs or _own_update_before(a.run, installs[0]):
+                continue
+            source = _relies_on(ctx, a, runs)
+            if source is None:
+                continue
+            dependents.setdefault(id(source.step.instruction), []).append(a)
+            lacking.append((a, installs[0], source))
+        for a, op, source in lacking:
+            update = source.run.script.facts.apt_updates[-1]
+            edits = []
+            edit = prepend_command(a.run, op.command, command_text(source.run, update.command))
+            if edit is not None:
+                edits.append(edit)
+                deps = dependents[id(source.step.instruction)]
+                if (
+                    len(deps) == 1
+                    and source.stage is a.stage
+                    and _update_only(source.run)
+                    and not source.step.instruction.flags
+                ):
+                    edits.append(Edit.delete(source.step.instruction.span))
+            yield self.finding(
+                ctx,
+                a.run.command_span(op.command),
+                f"`{op.manager} {op.subcommand}` uses the package lists of an earlier RUN "
+                f"(line {source.step.line}), cached from whenever that layer was built: run "
+                f"`{update.manager} update` in this RUN",
+                fix=self.make_fix(edits, "update in the installing RUN") if edits else None,
+            )
+        for b in runs:
+            if id(b.step.instruction) in dependents or not _update_only(b.run):
+                continue
+            if _installs_later_in_children(ctx, b):
+                continue
+            fix = None
+            if not b.step.instruction.flags:
+                fix = self.make_fix([Edit.delete(b.step.instruction.span)], "remove the RUN")
+            yield self.finding(
+                ctx,
+                b.step.instruction,
+                "`apt-get update` in a RUN of its own: no later install in this stage uses "
+                "these lists",
+                fix=fix,
+            )
+
+
+def _installs_later_in_children(ctx: LintContext, b: _AptRun) -> bool:
+    """Some later RUN in a stage built on `b`'s stage installs with apt without updating."""
+    for stage in ctx.model.stages:
+        if b.stage not in stage_chain(ctx.model, stage):
+            continue
+        for step in stage.steps:
+            if step.line <= b.step.line and stage is b.stage:
+                continue
+            run = ctx.run(step) if step.name in ("RUN", "ONBUILD") else None
+            if run is None:
+                continue
+            installs = _apt_installs(run)
+            if installs and not _own_update_before(run, installs[0]):
+                return True
+    return False
+
+
+# -- LW105: volatile instruction before expensive layers ------------------------------------------
+
+_VOLATILE_ARG = re.compile(
+    r"(^|_)(BUILD_?DATE|BUILD_?TIME|BUILD_?TIMESTAMP|TIMESTAMP|DATE|TIME|GIT_?COMMIT|COMMIT"
+    r"|COMMIT_?SHA|GIT_?SHA|SHA|GIT_?REV|REV|REVISION|VCS_?REF|SOURCE_?COMMIT|BUILD_?NUMBER"
+    r"|BUILD_?ID|PIPELINE_?ID|RUN_?ID|RUN_?NUMBER|JOB_?ID)($|_)",
+    re.I,
+)
+_CACHE_BUST = re.compile(r"CACHE_?BUST|BUST|NOCACHE|NO_CACHE", re.I)
+
+
+def is_volatile_arg(name: str) -> bool:
+    """An ARG whose value changes with every build or commit (BUILD_DATE, GIT_COMMIT,
+    VCS_REF...). Deliberate cache busters (CACHEBUST) are not: they are meant to invalidate."""
+    if _CACHE_BUST.search(name) or "SHA256" in name.upper() or "SHA512" in name.upper():
+        return False
+    return _VOLATILE_ARG.search(name) is not None
+
+
+def _expensive(ctx: LintContext, step: Step) -> str | None:
+    """What makes a RUN expensive (a package install or a download), or None."""
+    run = ctx.run(step) if step.name == "RUN" else None
+    if run is None:
+        return None
+    for op in run.script.package_ops:
+        if op.installs:
+            return f"`{op.manager} {op.subcommand}`".replace(" `", "`")
+    for cmd in run.script.commands:
+        if cmd.name in ("curl", "wget") and not cmd.substitution:
+            return f"`{cmd.name}`"
+    return None
+
+
+def _mentions(ctx: LintContext, step: Step, needle: str) -> bool:
+    run = ctx.run(step)
+    if run is None or not needle:
+        return False
+    return any(needle in w.value for c in run.script.commands for w in c.words)
+
+
+def _system_installs(ctx: LintContext, step: Step) -> str | None:
+    run = ctx.run(step) if step.name == "RUN" else None
+    if run is None:
+        return None
+    for op in run.script.package_ops:
+        if (
+            op.installs
+            and op.manager in ("apt-get", "apt", "apk", "dnf", "yum", "microdnf", "zypper")
+            and not op.dynamic
+        ):
+            return f"`{op.manager} {op.subcommand}`"
+    return None
+
+
+@register
+class VolatileBeforeExpensive(Rule):
+    id = "LW105"
+    name = "volatile-before-expensive"
+    title = "Something that changes every build comes before expensive layers"
+    severity = Severity.WARNING
+    rationale = (
+        "Seed problem 1 (cache-friendly layering: stable layers first, volatile last): every "
+        "RUN after an `ARG` sees its value, so `ARG BUILD_DATE` or `ARG GIT_COMMIT` near the "
+        "top of a stage makes each later package install miss the cache on every build; "
+        "declare such ARGs just before the instruction that uses them (usually a final LABEL). "
+        "The same holds for `ADD https://...` (fetched again and its checksum compared each "
+        "build) before steps that do not use it, and for system packages installed after "
+        "`COPY . .` (language dependencies after the source are LW101). Deliberate cache "
+        "busters such as `ARG CACHEBUST` are not reported."
+    )
+    bad = Example(
+        "FROM python:3.11-slim\nARG GIT_COMMIT\nLABEL org.opencontainers.image.revision="
+        "$GIT_COMMIT\nRUN apt-get update && apt-get install -y --no-install-recommends libpq5 "
+        "&& rm -rf /var/lib/apt/lists/*\n"
+    )
+    good = Example(
+        "FROM python:3.11-slim\nRUN apt-get update && apt-get install -y "
+        "--no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*\nARG GIT_COMMIT\n"
+        "LABEL org.opencontainers.image.revision=$GIT_COMMIT\n"
+    )
+
+    def check(self, ctx: LintContext) -> Iterator[Finding]:
+        for stage in ctx.model.stages:
+            steps = stage.steps
+            for i, step in enumerate(steps):
+                later = steps[i + 1 :]
+                if step.name == "ARG":
+                    names = [w.split("=", 1)[0] for w in step.instruction.arguments]
+                    volatile = [n for n in names if is_volatile_arg(n)]
+                    if not volatile:
+                        continue
+                    hit = next(
+                        ((s, e) for s in later if (e := _expensive(ctx, s)) is not None), None
+                    )
+                    if hit is not None:
+                        yield self.finding(
+                            ctx,
+                            step.instruction,
+                            f"ARG {volatile[0]} changes between builds and every later RUN "
+                            f"sees it: the {hit[1]} at line {hit[0].line} misses the cache each "
+                            "time; declare it after the expensive steps, where it is used",
+                        )
+                elif step.name == "ADD" and any(r.kind in ("url", "git") for r in step.reads):
+                    dest = step.expanded[-1] if step.expanded else ""
+                    base = posixpath.basename(dest.rstrip("/")) or dest
+                    hit = next(
+                        (
+                            (s, e)
+                            for s in later
+                            if (e := _expensive(ctx, s)) is not None
+                            and not _mentions(ctx, s, base)
+                            and not _mentions(ctx, s, dest.rstrip("/"))
+                        ),
+                        None,
+                    )
+                    if hit is not None:
+                        yield self.finding(
+                            ctx,
+                            step.instruction,
+                            f"ADD of a remote URL is checked again on every build and a new "
+                            f"version invalidates everything after it, including the {hit[1]} at "
+                            f"line {hit[0].line} that does not use it: move it down",
+                        )
+                elif step.name in ("COPY", "ADD") and any(
+                    is_whole_context(s) for s in context_sources(step)
+                ):
+                    hit2 = next(
+                        ((s, e) for s in later if (e := _system_installs(ctx, s)) is not None),
+                        None,
+                    )
+                    if hit2 is not None:
+                        yield self.finding(
+                            ctx,
+                            step.instruction,
+                            f"The whole build context is copied before the {hit2[1]} at line "
+                            f"{hit2[0].line}: any source change re-installs system packages; "
+                            "install them before the COPY",
+                        )
+
+
+# -- LW106 / LW107: consecutive RUNs ---------------------------------------------------------------
+
+_STATE_CHANGERS = frozenset(
+    {"cd", "export", "set", "source", ".", "unset", "umask", "alias", "shopt", "trap", "exec",
+     "declare", "typeset", "local", "readonly", "eval", "ulimit", "pushd", "popd", "hash",
+     "enable", "builtin"}
+)  # fmt: skip
+_MANAGER_FAMILY = {"apt-get": "apt", "apt": "apt", "aptitude": "apt",
+                   "yum": "dnf", "microdnf": "dnf", "dnf5": "dnf"}  # fmt: skip
+
+
+def hadolint_command_count(run: RunScript) -> int:
+    """How many commands hadolint (through ShellCheck) counts in a RUN: those of the script
+    itself, inside `$(...)` and loop bodies included, whose name is written literally (`$x/a`
+    is not counted); a `sh -c '...'` string is one command; a heredoc script is never counted
+    as a single command; exec form is one."""
+    ins = run.instruction
+    if ins.json:
+        return 1
+    if ins.heredocs:
+        return 99
+    own = [c for c in run.script.commands if c.depth == 0 and c.words and not c.words[0].dynamic]
+    nested = any(c.depth > 0 for c in run.script.commands)
+    return len(own) + (1 if nested else 0)
+
+
+def _op_family(op: PackageOp) -> str:
+    if op.manager == "uv":
+        return "pip" if op.subcommand.startswith("pip") else "uv"
+    return _MANAGER_FAMILY.get(op.manager, op.manager)
+
+
+def _package_family(run: RunScript) -> str | None:
+    """The package-manager family when every top-level command is that manager's (or an `rm`
+    cleaning up after it)."""
+    cmds = top_level(run)
+    ops = {o.command.index: o for o in run.script.package_ops}
+    family = None
+    for c in cmds:
+        op = ops.get(c.index)
+        if op is None:
+            if c.name == "rm":
+                continue
+            return None
+        f = _op_family(op)
+        if family is not None and f != family:
+            return None
+        family = f
+    return family
+
+
+def _flags_key(ins: Instruction) -> tuple[str, ...]:
+    return tuple(sorted(f.text for f in ins.flags))
+
+
+@dataclass(frozen=True)
+class _Pair:
+    first: RunStep
+    second: RunStep
+    comments_between: bool
+
+
+def consecutive_runs(ctx: LintContext) -> list[_Pair]:
+    """Pairs of RUN instructions with only comments or blank lines between them, in the same
+    stage."""
+    by_ins = {id(r.step.instruction): r for r in run_steps(ctx) if not r.onbuild}
+    out = []
+    prev: RunStep | None = None
+    comments = False
+    for item in ctx.dockerfile.items:
+        if isinstance(item, Trivia):
+            if item.kind == "comment":
+                comments = True
+            continue
+        r = by_ins.get(id(item))
+        if r is not None and prev is not None and prev.stage is r.stage:
+            out.append(_Pair(prev, r, comments))
+        prev = r
+        comments = False
+    return out
+
+
+def merge_edit(pair: _Pair) -> Edit | None:
+    """Join the second RUN onto the first with `&&`, when that keeps what both do: same flags,
+    both plain `a && b` chains, no comment between them, and the first changes no shell state
+    (`cd`, `export`, `set`...) the second would then inherit."""
+    a, b = pair.first, pair.second
+    if pair.comments_between or _flags_key(a.instruction) != _flags_key(b.instruction):
+        return None
+    for r in (a, b):
+        if not r.run.exact or r.instruction.heredocs or r.instruction.json:
+            return None
+    ca, cb = and_chain(a.run), and_chain(b.run)
+    if ca is None or cb is None or any(c.name in _STATE_CHANGERS for c in ca):
+        return None
+    end = a.run.command_span(ca[-1]).end
+    start = b.run.command_span(cb[0]).start
+    style = run_style(a.instruction)
+    if not style.multiline:
+        style = _file_style(a)
+    if style.leading_ops:
+        text = f" {style.escape}{style.newline}{style.indent}&& "
+    else:
+        text = f" && {style.escape}{style.newline}{style.indent}"
+    return Edit(end, start, text)
+
+
+def _file_style(r: RunStep) -> RunStyle:
+    """The layout most multi-line RUNs of the file use (for a first RUN on one line)."""
+    df = r.instruction.dockerfile
+    styles = [
+        run_style(i) for i in df.instructions if i.name == "RUN" and i.end_line > i.start_line
+    ]
+    styles = [s for s in styles if s.multiline]
+    own = run_style(r.instruction)
+    if not styles:
+        return RunStyle(True, False, "    ", own.newline, own.escape)
+    leading = sum(1 for s in styles if s.leading_ops) * 2 > len(styles)
+    return RunStyle(True, leading, styles[-1].indent, own.newline, own.escape)
+
+
+def _lw104_pair(pair: _Pair) -> bool:
+    """The first RUN only updates apt and the second installs: LW104 reports and fixes that."""
+    return _update_only(pair.first.run) and bool(_apt_installs(pair.second.run))
+
+
+@register
+class ConsecutivePackageRuns(Rule):
+    id = "LW106"
+    name = "consecutive-package-runs"
+    title = "Consecutive RUNs of the same package manager"
+    severity = Severity.INFO
+    rationale = (
+        "Seed guides (combine RUN commands, group RUN commands to reduce layers): two RUNs in "
+        "a row that both run apt-get, or both pip, make two layers, two cache entries and "
+        "(for apt) two downloads of the package lists where one would do. The fix joins them "
+        "with `&&` in the first RUN's layout. Installs separated by a COPY (manifest-first, "
+        "base and dev requirements in separate layers) are not consecutive and not reported."
+    )
+    hadolint = ("DL3059",)
+    bad = Example(
+        "FROM python:3.11-slim\nRUN pip install --no-cache-dir gunicorn==22.0.0\n"
+        "RUN pip install --no-cache-dir flask==3.0.3\n"
+    )
+    good = Example(
+        "FROM python:3.11-slim\nRUN pip install --no-cache-dir gunicorn==22.0.0 && \\\n"
+        "    pip install --no-cache-dir flask==3.0.3\n"
+    )
+    fixed = (
+        "FROM python:3.11-slim\nRUN pip install --no-cache-dir gunicorn==22.0.0 && \\\n"
+        "    pip install --no-cache-dir flask==3.0.3\n"
+    )
+    fix_safety = "safe"
+
+    def check(self, ctx: LintContext) -> Iterator[Finding]:
+        for pair in consecutive_runs(ctx):
+            family = _package_family(pair.first.run)
+            if family is None or family != _package_family(pair.second.run):
+                continue
+            if _lw104_pair(pair):
+                continue
+            single = all(hadolint_command_count(r.run) <= 1 for r in (pair.first, pair.second))
+            same_flags = _flags_key(pair.first.instruction) == _flags_key(pair.second.instruction)
+            edit = merge_edit(pair)
+            yield self.finding(
+                ctx,
+                pair.second.outer,
+                f"Consecutive RUNs of {family} (lines {pair.first.step.line} and "
+                f"{pair.second.step.line}) make two layers: join them",
+                fix=self.make_fix([edit], "join the RUNs") if edit else None,
+                covers=("DL3059",) if single and same_flags else (),
+            )
+
+
+@register
+class ConsecutiveRuns(Rule):
+    id = "LW107"
+    name = "consecutive-runs"
+    title = "Consecutive single-command RUNs"
+    severity = Severity.STYLE
+    rationale = (
+        "Seed guides (combine RUN commands): a run of one-command RUN instructions makes a "
+        "layer each. hadolint's DL3059 as it behaves: two consecutive RUNs with the same flags "
+        "that each run a single command. Joining them is safe when the first changes no shell "
+        "state (`cd`, `export`, `set`); the fix does it only then."
+    )
+    hadolint = ("DL3059",)
+    bad = Example("FROM debian:bookworm-slim\nRUN mkdir -p /app/data\nRUN useradd app\n")
+    good = Example("FROM debian:bookworm-slim\nRUN mkdir -p /app/data && useradd app\n")
+    fixed = "FROM debian:bookworm-slim\nRUN mkdir -p /app/data && \\\n    useradd app\n"
+    fix_safety = "safe"
+
+    def check(self, ctx: LintContext) -> Iterator[Finding]:
+        for pair in consecutive_runs(ctx):
+            if _flags_key(pair.first.instruction) != _flags_key(pair.second.instruction):
+                continue
+            if not all(hadolint_command_count(r.run) <= 1 for r in (pair.first, pair.second)):
+                continue
+            family = _package_family(pair.first.run)
+            same = family is not None and family == _package_family(pair.second.run)
+            if same and not _lw104_pair(pair):
+                continue  # LW106 reports it
+            edit = merge_edit(pair)
+            yield self.finding(
+                ctx,
+                pair.second.outer,
+                f"Multiple consecutive RUN instructions (lines {pair.first.step.line} and "
+                f"{pair.second.step.line}): consider joining them",
+                fix=self.make_fix([edit], "join the RUNs") if edit else None,
+            )
+
+
+__all__ = [
+    "DependencyInstall",
+    "ManifestFile",
+    "ManifestFirst",
+    "copies_source",
+    "dependency_installs",
+    "hadolint_command_count",
+    "is_manifest",
+    "is_volatile_arg",
+    "is_whole_context",
+    "manifest_first",
+]
