@@ -14,6 +14,7 @@ the raw text with patterns.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import fnmatch
 import itertools
 import posixpath
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 from layerwise.dockerfile.model import Model, Stage, Step
 from layerwise.dockerfile.syntax import Dockerfile, Instruction
-from layerwise.rules.base import Edit, LintContext
+from layerwise.rules.base import Edit, Finding, LintContext, Severity
 from layerwise.shell.packages import PackageOp
 from layerwise.shell.run import RunScript
 from layerwise.shell.syntax import Command, ShellWord
@@ -61,6 +62,13 @@ def steps_before(model: Model, step: Step) -> list[Step]:
                 return out
             out.append(s)
     return out
+
+
+def as_style(ctx: LintContext, finding: Finding) -> Finding:
+    """The finding with style severity (unless the configuration overrides the rule's)."""
+    return dataclasses.replace(
+        finding, severity=ctx.config.severity_for(finding.rule, Severity.STYLE)
+    )
 
 
 def is_root(user: str | None) -> bool:

@@ -41,6 +41,7 @@ from layerwise.rules.helpers import (
     absolute,
     and_chain,
     append_command,
+    as_style,
     command_text,
     context_files,
     context_path_of,
@@ -751,25 +752,29 @@ class PackageCacheKept(Rule):
             return
         span = r.run.command_span(ops[0].command)
         if env_value is not None and env_value.lower() in _FALSY:
-            yield self.finding(
+            yield as_style(
                 ctx,
-                span,
-                f"PIP_NO_CACHE_DIR={env_value} reads as 'keep the cache', but pip disables its "
-                "cache for any value: write PIP_NO_CACHE_DIR=1 or `--no-cache-dir`",
-                covers=("DL3042",),
-                severity=Severity.STYLE,
+                self.finding(
+                    ctx,
+                    span,
+                    f"PIP_NO_CACHE_DIR={env_value} reads as 'keep the cache', but pip disables its "
+                    "cache for any value: write PIP_NO_CACHE_DIR=1 or `--no-cache-dir`",
+                    covers=("DL3042",),
+                ),
             )
             return
         fix = self._pip_fix(r, ops, buildkit)
         if r.run.script.facts.pip_cache_purged:
-            yield self.finding(
+            yield as_style(
                 ctx,
-                span,
-                "`pip install --no-cache-dir` says in one flag what removing pip's cache "
-                "afterwards does",
-                fix=fix,
-                covers=("DL3042",),
-                severity=Severity.STYLE,
+                self.finding(
+                    ctx,
+                    span,
+                    "`pip install --no-cache-dir` says in one flag what removing pip's cache "
+                    "afterwards does",
+                    fix=fix,
+                    covers=("DL3042",),
+                ),
             )
             return
         yield self.finding(

@@ -23,6 +23,7 @@ from layerwise.rules.base import Edit, Example, Finding, LintContext, Rule, Seve
 from layerwise.rules.helpers import (
     RunStep,
     append_command,
+    as_style,
     context_files,
     context_path_of,
     final_chain,
@@ -853,13 +854,15 @@ class ApkCacheKept(Rule):
                 else None
             )
             if cleaned:
-                yield self.finding(
+                yield as_style(
                     ctx,
-                    r.run.command_span(adds[0].command),
-                    "`apk add --no-cache` does in one flag what updating the index and removing "
-                    "/var/cache/apk afterwards do",
-                    fix=fix,
-                    severity=Severity.STYLE,
+                    self.finding(
+                        ctx,
+                        r.run.command_span(adds[0].command),
+                        "`apk add --no-cache` does in one flag what updating the index and removing "
+                        "/var/cache/apk afterwards do",
+                        fix=fix,
+                    ),
                 )
             else:
                 yield self.finding(
