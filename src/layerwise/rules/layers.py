@@ -76,7 +76,11 @@ _MANIFEST_NAMES = frozenset(
      "environment.yml", "environment.yaml", "conda-lock.yml", "gemfile", "gemfile.lock",
      "go.mod", "go.sum", ".python-version", "manifest.in", "pdm.lock", "requirements.in"}
 )  # fmt: skip
-_REQUIREMENTS_FILE = re.compile(r"(^|/)(requirements|constraints)[^/]*\.(txt|in)$|\.pip$", re.I)
+_REQUIREMENTS_FILE = re.compile(
+    r"(^|/)(requirements|constraints)[^/]*\.(txt|in)$|(^|/)requirements[^/]*/[^/]+\.(txt|in)$"
+    r"|\.pip$",
+    re.I,
+)
 
 
 def is_manifest(path: str) -> bool:
@@ -447,7 +451,8 @@ def _resolve_manifests(
         files.append(
             ManifestFile(m.path, cpath, m.required, exists, None, _provider(before, m.path))
         )
-        if cpath is not None and exists and _REQUIREMENTS_FILE.search(cpath):
+        pip_file = _family(inst.manager) == "pip" and m.required
+        if cpath is not None and exists and pip_file:
             for nested in _nested_requirements(ctx, cpath):
                 rel = posixpath.relpath(nested, posixpath.dirname(cpath) or ".")
                 image = absolute(posixpath.dirname(m.path), rel)

@@ -859,8 +859,8 @@ class ApkCacheKept(Rule):
                     self.finding(
                         ctx,
                         r.run.command_span(adds[0].command),
-                        "`apk add --no-cache` does in one flag what updating the index and removing "
-                        "/var/cache/apk afterwards do",
+                        "`apk add --no-cache` does in one flag what updating the index and "
+                        "removing /var/cache/apk afterwards do",
                         fix=fix,
                     ),
                 )
