@@ -299,6 +299,21 @@ class PatternMatcher:
                 matched = not pattern.exclusion
         return matched, tuple(info)
 
+    def deciding_pattern(self, path: str) -> Pattern | None:
+        """The pattern that excludes `path` in the walker's mode (the last exclusion pattern that
+        matched it or a parent), or None if the path is not excluded."""
+        info: MatchInfo | None = None
+        parts = path.split("/")
+        excluded = False
+        for i in range(len(parts)):
+            excluded, info = self.match_with_parent("/".join(parts[: i + 1]), info)
+        if not excluded:
+            return None
+        for pattern, hit in zip(reversed(self.patterns), reversed(info or ()), strict=True):
+            if hit and not pattern.exclusion:
+                return pattern
+        return None
+
 
 @dataclass(frozen=True)
 class IgnoreFile:
