@@ -20,7 +20,7 @@ this, and it differs for patterns such as `a/b` followed by `!a`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -228,6 +228,57 @@ def compile_pattern(source: str, line: int | None = None, path: str | None = Non
 MatchInfo = tuple[bool, ...]
 
 
+def _parent_matches(pattern: Pattern, path: str) -> bool:
+    parts = path.split("/")[:-1]
+    return any(pattern.match("/".join(parts[: j + 1])) for j in range(len(parts)))
+
+
+def _compile_matcher(
+    patterns: Sequence[Pattern],
+) -> Callable[[str, MatchInfo | None], tuple[bool, MatchInfo]]:
+    """`match_with_parent` for these patterns as one generated function: the loop unrolled and
+    each pattern's test inlined (an equality, a startswith, a bound regexp match). The walker
+    calls this for every path it visits, so the interpreter overhead of a loop over pattern
+    objects is what bounds its speed; the generated code is checked against the plain loop."""
+    n = len(patterns)
+    if n == 0:
+        return lambda path, parent: (False, ())
+    names: dict[str, object] = {"_parent_matches": _parent_matches}
+    lines = ["def match(path, parent):", "    matched = False"]
+    hits = ", ".join(f"h{i}" for i in range(n))
+    lines.append("    if parent:")
+    lines.append(f"        {hits}{',' if n == 1 else ''} = parent")
+    lines.append("    else:")
+    lines.append(f"        {' = '.join(f'h{i}' for i in range(n))} = False")
+    for i, pattern in enumerate(patterns):
+        names[f"p{i}"] = pattern
+        if pattern.kind == "exact":
+            test = f"path == {pattern.text!r}"
+        elif pattern.kind == "prefix":
+            test = f"path.startswith({pattern.text[:-2]!r})"
+        elif pattern.kind == "suffix":
+            suffix = pattern.text[2:]
+            test = f"path.endswith({suffix!r})"
+            if suffix.startswith("/"):
+                test += f" or path == {suffix[1:]!r}"
+        else:
+            assert pattern.regexp is not None
+            names[f"m{i}"] = pattern.regexp.match
+            test = f"m{i}(path) is not None"
+        # Evaluated only when it could change the answer: an exclusion pattern while the path
+        # is excluded, a normal pattern while it is not.
+        state = "matched" if pattern.exclusion else "not matched"
+        lines.append(f"    if not h{i} and {state}:")
+        lines.append(f"        h{i} = {test}")
+        lines.append(f"        if not h{i} and not parent and '/' in path:")
+        lines.append(f"            h{i} = _parent_matches(p{i}, path)")
+        lines.append(f"    if h{i}:")
+        lines.append(f"        matched = {not pattern.exclusion}")
+    lines.append(f"    return matched, ({hits}{',' if n == 1 else ''})")
+    exec("\n".join(lines), names)  # the source is built above from our own pattern data
+    return names["match"]  # type: ignore[return-value]
+
+
 @dataclass(eq=False)
 class PatternMatcher:
     """An ordered list of compiled patterns (moby/patternmatcher's PatternMatcher)."""
@@ -235,9 +286,13 @@ class PatternMatcher:
     patterns: list[Pattern]
     path: str | None = None  # the ignore file they came from, for messages
     exclusions: bool = field(init=False)
+    _fast: Callable[[str, MatchInfo | None], tuple[bool, MatchInfo]] = field(
+        init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.exclusions = any(p.exclusion for p in self.patterns)
+        self._fast = _compile_matcher(self.patterns)
 
     @classmethod
     def from_patterns(
@@ -280,6 +335,13 @@ class PatternMatcher:
         A pattern that matched the parent counts as matching the child; other patterns are tried
         on the child's own path only, and only when they could change the answer.
         """
+        return self._fast(path, parent)
+
+    def match_with_parent_reference(
+        self, path: str, parent: MatchInfo | None
+    ) -> tuple[bool, MatchInfo]:
+        """The same as `match_with_parent`, written as a plain loop (the specification that the
+        compiled version is tested against)."""
         matched = False
         info = [False] * len(self.patterns)
         for i, pattern in enumerate(self.patterns):
@@ -288,12 +350,8 @@ class PatternMatcher:
                 if pattern.exclusion != matched:
                     continue
                 hit = pattern.match(path)
-                if not hit and parent is None and "/" in path:
-                    parts = path.split("/")[:-1]
-                    for j in range(len(parts)):
-                        if pattern.match("/".join(parts[: j + 1])):
-                            hit = True
-                            break
+                if not hit and not parent and "/" in path:
+                    hit = _parent_matches(pattern, path)
             info[i] = hit
             if hit:
                 matched = not pattern.exclusion

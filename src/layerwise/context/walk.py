@@ -22,7 +22,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from layerwise.context import gopath
 from layerwise.context.ignore import IgnoreFile, MatchInfo, PatternMatcher
@@ -35,13 +35,14 @@ EntryKind = Literal["file", "dir", "symlink", "other"]
 _PATTERN_CHARS = frozenset("*[]?^\\")
 
 
-@dataclass(slots=True)
-class Entry:
-    """One entry BuildKit sends: `path` is relative to the context root, slash-separated."""
+class Entry(NamedTuple):
+    """One entry BuildKit sends: `path` is relative to the context root, slash-separated.
+
+    A tuple, because a walk creates one per file and a class instance costs twice as much."""
 
     path: str
     kind: EntryKind
-    size: int = 0  # bytes of a regular file; 0 for anything else
+    size: int = 0  # bytes of a regular file (0 for a repeated hard link); 0 for anything else
     target: str | None = None  # where a symlink points, as written
 
 
@@ -203,7 +204,8 @@ def walk_context(
         if on_error is not None:
             on_error(p)
 
-    _walk(root, matcher, includes, entries, problem)
+    if follow is None or follow:  # an empty list: the build uses nothing from the context
+        _walk(root, matcher, includes, entries, problem)
     return ContextSnapshot(
         root=root,
         entries=entries,
@@ -242,21 +244,22 @@ def _walk(
         prune_unincluded = _prunable(p.without_trailing_glob() for p in positive)
         include_prefixes = [p.without_trailing_glob() + "/" for p in positive]
 
-    def send(entry: Entry, parent: _Dir) -> None:
+    def send_parents(parent: _Dir) -> None:
         # Directories that were skipped (excluded, or not included) but are the parents of
         # something sent are sent first, as fsutil does.
-        if not parent.sent:
-            chain = []
-            d: _Dir | None = parent
-            while d is not None and not d.sent:
-                chain.append(d)
-                d = d.parent
-            for d in reversed(chain):
-                assert d.entry is not None
-                entries[d.entry.path] = d.entry
-                d.sent = True
-        entries[entry.path] = entry
+        chain = []
+        d: _Dir | None = parent
+        while d is not None and not d.sent:
+            chain.append(d)
+            d = d.parent
+        for d in reversed(chain):
+            assert d.entry is not None
+            entries[d.entry.path] = d.entry
+            d.sent = True
 
+    check_readable = os.geteuid() != 0
+    new_entry = tuple.__new__  # Entry(...) without the Python-level __new__
+    s_isreg, s_islnk = stat.S_ISREG, stat.S_ISLNK
     top = _Dir(None, None, None, None, True)
     stack: list[tuple[str, str, _Dir]] = [(str(root), "", top)]
     while stack:
@@ -272,6 +275,7 @@ def _walk(
             problem(Problem(rel, f"cannot read directory: {exc.strerror or exc}", fatal))
             continue
         subdirs: list[tuple[str, str, _Dir]] = []
+        p_iinfo, p_einfo = parent.iinfo, parent.einfo
         with it:
             for de in it:
                 rel = prefix + de.name
@@ -283,7 +287,7 @@ def _walk(
                 iinfo: MatchInfo | None = None
                 einfo: MatchInfo | None = None
                 if incl is not None:
-                    m, iinfo = incl(rel, parent.iinfo)
+                    m, iinfo = incl(rel, p_iinfo)
                     if not m:
                         if is_dir and prune_unincluded:
                             slash = rel + "/"
@@ -291,7 +295,7 @@ def _walk(
                                 continue
                         skip = True
                 if excl is not None:
-                    m, einfo = excl(rel, parent.einfo)
+                    m, einfo = excl(rel, p_einfo)
                     if m:
                         if is_dir and prune_excluded:
                             if not has_exceptions:
@@ -301,10 +305,13 @@ def _walk(
                                 continue
                         skip = True
                 if is_dir:
-                    entry = Entry(rel, "dir")
+                    entry = new_entry(Entry, (rel, "dir", 0, None))
                     node = _Dir(entry, parent, einfo, iinfo, False)
                     if not skip:
-                        send(entry, parent)
+                        if not parent.sent:
+                            send_parents(parent)
+                        entries[rel] = entry
+                        node.sent = True
                     subdirs.append((de.path, rel + "/", node))
                     continue
                 if skip:
@@ -317,7 +324,7 @@ def _walk(
                     problem(Problem(rel, f"cannot stat: {exc.strerror or exc}", True))
                     continue
                 mode = st.st_mode
-                if stat.S_ISREG(mode):
+                if s_isreg(mode):
                     size = st.st_size
                     if st.st_nlink > 1:
                         # BuildKit sends the data of a hard-linked file once.
@@ -325,22 +332,24 @@ def _walk(
                         if key in seen_inodes:
                             size = 0
                         seen_inodes.add(key)
-                    if not readable(st):
+                    if check_readable and not readable(st):
                         problem(Problem(rel, "cannot read file: permission denied", True))
-                    send(Entry(rel, "file", size), parent)
-                elif stat.S_ISLNK(mode):
+                    entry = new_entry(Entry, (rel, "file", size, None))
+                elif s_islnk(mode):
                     try:
                         target = os.readlink(de.path)  # noqa: PTH115 (hot path, str in and out)
                     except OSError as exc:
                         problem(Problem(rel, f"cannot read link: {exc.strerror or exc}", True))
                         continue
-                    send(Entry(rel, "symlink", 0, target), parent)
+                    entry = new_entry(Entry, (rel, "symlink", 0, target))
                 else:
-                    send(Entry(rel, "other"), parent)
+                    entry = new_entry(Entry, (rel, "other", 0, None))
+                if not parent.sent:
+                    send_parents(parent)
+                entries[rel] = entry
         # Walk subdirectories in name order (as filepath.WalkDir does), depth first.
         subdirs.sort(key=lambda t: t[1], reverse=True)
-        for node_abs, node_prefix, node in subdirs:
-            stack.append((node_abs, node_prefix, node))
+        stack.extend(subdirs)
 
 
 def transfer_paths(sources: Iterable[str]) -> list[str] | None:
