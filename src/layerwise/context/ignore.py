@@ -286,9 +286,7 @@ class PatternMatcher:
     patterns: list[Pattern]
     path: str | None = None  # the ignore file they came from, for messages
     exclusions: bool = field(init=False)
-    _fast: Callable[[str, MatchInfo | None], tuple[bool, MatchInfo]] = field(
-        init=False, repr=False
-    )
+    _fast: Callable[[str, MatchInfo | None], tuple[bool, MatchInfo]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.exclusions = any(p.exclusion for p in self.patterns)
