@@ -60,6 +60,8 @@ def context_command(
     ctx = BuildContext.load(
         directory, dockerfile, build_args=parse_build_args(build_args), target=target
     )
+    for error in ctx.model.errors if ctx.model is not None else []:
+        click.echo(f"warning: {error} (BuildKit refuses this Dockerfile)", err=True)
     if ctx.dockerfile_outside:
         click.echo(
             f"note: {ctx.dockerfile} is outside the context: BuildKit reads it separately, "

@@ -167,9 +167,15 @@ def suggest(ctx: BuildContext) -> list[Suggestion]:
 
     others = ctx.other_dockerfile_reads if ctx.model is not None else None
     if ctx.model is not None and others is not None:
-        for path in _unused_roots(snapshot, read | others, planner.removed):
+        # The ignore file itself is left alone, so that writing it changes nothing more.
+        keep = {_ignore_target(ctx).relative_to(ctx.root).as_posix()}
+        for path in _unused_roots(snapshot, read | others | keep, planner.removed):
             planner.add(escape_path(path), _unused_reason(ctx, bool(others)), "unused")
     return planner.suggestions
+
+
+def _ignore_target(ctx: BuildContext) -> Path:
+    return ctx.ignore.path or ctx.root / DOCKERIGNORE
 
 
 def _unused_reason(ctx: BuildContext, others: bool) -> str:
@@ -226,7 +232,7 @@ def write_dockerignore(ctx: BuildContext, *, dry_run: bool = False) -> WriteResu
     """Add the suggested lines to the ignore file the build uses (`.dockerignore` at the root,
     or the Dockerfile's own `<name>.dockerignore` if that is the one in use), after checking
     that the build still gets every file it needs. The write is atomic."""
-    target = ctx.ignore.path or ctx.root / DOCKERIGNORE
+    target = _ignore_target(ctx)
     existing: str | None = None
     if ctx.ignore.path is not None:
         existing = ctx.ignore.path.read_bytes().decode("utf-8", errors="surrogateescape")
