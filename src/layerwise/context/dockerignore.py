@@ -19,6 +19,7 @@ still sent, apart from the junk and secrets it meant to drop) and writes it atom
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,20 +99,34 @@ class _Planner:
 
     def __init__(self, snapshot: ContextSnapshot, matcher: PatternMatcher) -> None:
         self.snapshot = snapshot
-        self.paths = sorted(snapshot.entries)
+        self.remaining = sorted(snapshot.entries)  # parents before children
         self.lazy = _lazily_sent_dirs(snapshot, matcher)
         self.removed: set[str] = set()
         self.suggestions: list[Suggestion] = []
         self.lines: set[str] = set()
 
     def hits(self, pattern: Pattern) -> list[str]:
-        """Paths the pattern drops when appended last (it hits a path, or a parent it hit)."""
+        """Paths not yet dropped that the pattern drops when appended last: it hits a path
+        itself (not where the path is only sent as a parent: the walker skips the pattern
+        there), or a parent it hit."""
+        if self.removed:
+            self.remaining = [p for p in self.remaining if p not in self.removed]
+        paths = self.remaining
+        if pattern.kind == "exact":
+            # Only the path itself and what is below it: find them by bisection.
+            text = pattern.text
+            i = bisect_left(paths, text)
+            if i == len(paths) or paths[i] != text or text in self.lazy:
+                return []
+            lo, hi = bisect_left(paths, text + "/"), bisect_left(paths, text + "0")
+            return [text, *paths[lo:hi]]
         entries = self.snapshot.entries
+        lazy = self.lazy
         dir_hit: dict[str, bool] = {}
         out = []
-        for path in self.paths:
+        for path in paths:
             parent = path.rpartition("/")[0]
-            hit = dir_hit.get(parent, False) or (path not in self.lazy and pattern.match(path))
+            hit = dir_hit.get(parent, False) or (path not in lazy and pattern.match(path))
             if entries[path].kind == "dir":
                 dir_hit[path] = hit
             if hit:
@@ -122,7 +137,7 @@ class _Planner:
         if line in self.lines:
             return None
         pattern = compile_pattern(line)
-        dropped = [p for p in self.hits(pattern) if p not in self.removed]
+        dropped = self.hits(pattern)
         if not dropped:
             return None
         self.removed.update(dropped)
@@ -140,14 +155,20 @@ def suggest(ctx: BuildContext) -> list[Suggestion]:
     planner = _Planner(snapshot, ctx.ignore.matcher)
     read = ctx.read_paths
 
+    why = "secrets: never send them (use RUN --mount=type=secret)"
+    by_line: dict[str, list[str]] = {}
     for secret in ctx.secrets:
         if ctx.is_named(secret.path):
             continue  # the build asks for it: hiding it would break the build
         rule = name_rule(secret.path) if secret.by == "name" else None
-        line = rule[1] if rule is not None else escape_path(secret.path)
-        if rule is not None and any(ctx.is_named(p) for p in planner.hits(compile_pattern(line))):
-            line = escape_path(secret.path)
-        planner.add(line, "secrets: never send them (use RUN --mount=type=secret)", "secret")
+        by_line.setdefault(rule[1] if rule else escape_path(secret.path), []).append(secret.path)
+    for line, paths in by_line.items():
+        if "*" in line and any(ctx.is_named(p) for p in planner.hits(compile_pattern(line))):
+            # The broad line would also hide a file the build names: list the secrets instead.
+            for path in paths:
+                planner.add(escape_path(path), why, "secret")
+        else:
+            planner.add(line, why, "secret")
 
     for found in ctx.junk:
         kind = found.kind
@@ -236,7 +257,7 @@ def write_dockerignore(ctx: BuildContext, *, dry_run: bool = False) -> WriteResu
     existing: str | None = None
     if ctx.ignore.path is not None:
         existing = ctx.ignore.path.read_bytes().decode("utf-8", errors="surrogateescape")
-    suggestions = suggest(ctx)
+    suggestions = ctx.suggestions
     text = render(existing, suggestions)
     result = WriteResult(target, text, suggestions)
     if not suggestions:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from layerwise.context.ignore import Pattern, compile_pattern
+from layerwise.context.ignore import compile_pattern
 from layerwise.context.walk import ContextSnapshot, Entry
 
 
@@ -85,49 +85,42 @@ class JunkFound:
         return sum(e.size for e in self.entries)
 
 
-def _matched(snapshot: ContextSnapshot, pattern: Pattern) -> tuple[list[str], list[Entry]]:
-    """Entries a pattern matches directly or through a parent directory; and the topmost ones.
-
-    Paths are visited parents first, so a directory's answer is known for its children."""
-    dir_hit: dict[str, bool] = {"": False}
-    roots: list[str] = []
-    entries: list[Entry] = []
-    for path in sorted(snapshot.entries):
-        entry = snapshot.entries[path]
-        parent = path.rpartition("/")[0]
-        inherited = dir_hit.get(parent, False)
-        hit = inherited or pattern.match(path)
-        if entry.kind == "dir":
-            dir_hit[path] = hit
-        if hit:
-            if not inherited:
-                roots.append(path)
-            if entry.kind != "dir":
-                entries.append(entry)
-    return roots, entries
-
-
 def find_junk(snapshot: ContextSnapshot, kinds: Iterable[JunkKind] = JUNK_KINDS) -> list[JunkFound]:
-    """The junk lines that match something in the context, with what they match. A path that an
-    earlier kind already matched (a `.pyc` inside `__pycache__`) is not listed again."""
-    found = []
-    seen: set[str] = set()
-    for kind in kinds:
-        roots, entries = _matched(snapshot, compile_pattern(kind.pattern))
-        if kind.marker is not None:
-            roots = [r for r in roots if f"{r}/{kind.marker}" in snapshot.entries]
-            entries = [e for e in entries if any(is_under(e.path, r) for r in roots)]
-        roots = [r for r in roots if not _inside(r, seen)]
-        entries = [e for e in entries if not _inside(e.path, seen)]
-        if roots:
-            found.append(JunkFound(kind, tuple(roots), tuple(entries)))
-            seen.update(roots)
-    return found
+    """The junk kinds found in the context, with what each matches.
 
-
-def _inside(path: str, roots: set[str]) -> bool:
-    parts = path.split("/")
-    return any("/".join(parts[:i]) in roots for i in range(1, len(parts) + 1))
+    An entry belongs to the kind of its topmost matching directory (or itself), and at the same
+    path to the first matching kind in the list: `.venv/.../__pycache__` is part of the
+    virtualenv, not a separate cache. Paths are visited parents first, so a directory's kind is
+    known when its children are reached, and nothing inside junk is matched again."""
+    kinds = list(kinds)
+    patterns = [compile_pattern(k.pattern) for k in kinds]
+    entries = snapshot.entries
+    dir_kind: dict[str, int] = {}
+    roots: list[list[str]] = [[] for _ in kinds]
+    found: list[list[Entry]] = [[] for _ in kinds]
+    for path in sorted(entries):
+        entry = entries[path]
+        parent = path.rpartition("/")[0]
+        index = dir_kind.get(parent, -1) if parent else -1
+        if index < 0:
+            for i, (kind, pattern) in enumerate(zip(kinds, patterns, strict=True)):
+                if pattern.match(path) and (
+                    kind.marker is None or f"{path}/{kind.marker}" in entries
+                ):
+                    index = i
+                    roots[i].append(path)
+                    break
+        if index < 0:
+            continue
+        if entry.kind == "dir":
+            dir_kind[path] = index
+        else:
+            found[index].append(entry)
+    return [
+        JunkFound(kind, tuple(r), tuple(f))
+        for kind, r, f in zip(kinds, roots, found, strict=True)
+        if r
+    ]
 
 
 def is_under(path: str, root: str) -> bool:

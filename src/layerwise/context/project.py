@@ -32,6 +32,7 @@ from layerwise.context.walk import (
 from layerwise.errors import InputError, LayerwiseError
 
 if TYPE_CHECKING:
+    from layerwise.context.dockerignore import Suggestion
     from layerwise.dockerfile.model import Model, Read, Step
 
 DOCKERFILE_NAMES = ("Dockerfile", "dockerfile", "Containerfile")
@@ -226,6 +227,13 @@ class BuildContext:
     @cached_property
     def secrets(self) -> list[Secret]:
         return find_secrets(self.snapshot)
+
+    @cached_property
+    def suggestions(self) -> list[Suggestion]:
+        """The `.dockerignore` lines to add (see `layerwise.context.dockerignore`)."""
+        from layerwise.context import dockerignore
+
+        return dockerignore.suggest(self)
 
     @property
     def errors(self) -> list[tuple[StepRead, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from layerwise.context.dockerignore import Suggestion, suggest
+from layerwise.context.dockerignore import Suggestion
 from layerwise.context.junk import JunkFound
 from layerwise.context.project import BuildContext
 from layerwise.context.secrets import Secret
@@ -83,7 +83,7 @@ def build_report(ctx: BuildContext, top: int = 10) -> ContextReport:
         unused=ctx.unused,
         junk=ctx.junk,
         secrets=ctx.secrets,
-        suggestions=suggest(ctx),
+        suggestions=ctx.suggestions,
         errors=errors,
         problems=problems,
     )

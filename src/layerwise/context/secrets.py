@@ -9,6 +9,7 @@ virtual environments), and not in binary files.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -73,6 +74,12 @@ CONTENT_SIGNATURES: tuple[tuple[str, bytes], ...] = (
     ("npm-token", rb"_authToken\s*=\s*\S"),
     ("pypi-token", rb"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}"),
 )
+# Cheap literal anchors of the signatures above: most files have none, and this finds that out
+# five times faster than the full expression.
+_PREFILTER = re.compile(
+    rb"-----BEGIN|AKIA|ASIA|(?i:aws_secret)|service_account|gh[pousr]_|github_pat_|glpat-|xox"
+    rb"|AIza|[sr]k_live_|_authToken|pypi-"
+)
 _SIGNATURE = re.compile(
     b"|".join(b"(?P<s%d>%s)" % (i, rx) for i, (_, rx) in enumerate(CONTENT_SIGNATURES))
 )
@@ -134,6 +141,8 @@ def scan_content(data: bytes) -> tuple[str, int] | None:
     head = data[:_HEAD]
     if b"\0" in head[:8192]:
         return None
+    if _PREFILTER.search(head) is None:
+        return None
     m = _SIGNATURE.search(head)
     if m is None:
         return None
@@ -147,6 +156,7 @@ def find_secrets(
 ) -> list[Secret]:
     """Secret-looking files among the context's files (or among `paths`), sorted by path."""
     entries = snapshot.entries
+    root = str(snapshot.root)
     candidates = sorted(paths) if paths is not None else sorted(entries)
     found: list[Secret] = []
     for path in candidates:
@@ -166,10 +176,15 @@ def find_secrets(
         ):
             continue
         try:
-            with (snapshot.root / path).open("rb") as fh:
-                data = fh.read(_HEAD)
+            fd = os.open(f"{root}/{path}", os.O_RDONLY | os.O_NOFOLLOW)
         except OSError:
             continue
+        try:
+            data = os.read(fd, _HEAD)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
         hit = scan_content(data)
         if hit is not None:
             found.append(Secret(path, hit[0], hit[1], "content"))
