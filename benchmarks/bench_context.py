@@ -12,9 +12,10 @@ directory, a virtualenv, and source files with __pycache__ litter, plus a realis
   `COPY . /`): the duration of its "load build context" step, cold (first transfer) and warm
   (later transfers only send metadata), and the wall time of the whole build.
 
-Three ignore files are measured: the realistic one (the headline), none at all (everything is
-walked and sent), and the realistic one plus an exception with a wildcard (`!**/README.md`),
-which stops both BuildKit and layerwise from skipping excluded directories.
+The whole `layerwise context` report (junk, secrets with content scanning, suggestions) is timed
+too, for information. Three ignore files are measured: the realistic one (the headline), none at
+all (everything is walked and sent), and the realistic one plus an exception with a wildcard
+(`!**/README.md`), which stops both BuildKit and layerwise from skipping excluded directories.
 
     .venv/bin/python benchmarks/bench_context.py [--dir DIR] [--files N] [--repeat R] [--no-docker]
 """
@@ -36,6 +37,8 @@ from datetime import datetime
 from pathlib import Path
 
 from layerwise.context.ignore import load_ignore
+from layerwise.context.project import BuildContext
+from layerwise.context.report import build_report
 from layerwise.context.walk import walk_context
 
 REALISTIC_IGNORE = """\
@@ -151,6 +154,11 @@ def layerwise_context(root: str) -> int:
     return snapshot.total_files
 
 
+def layerwise_report(root: str) -> int:
+    """The whole `layerwise context` report: walk, junk, secrets (content scanned), suggestions."""
+    return len(build_report(BuildContext.load(root)).suggestions)
+
+
 def timed(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
     """Median seconds of each function, run in turns (A, B, C, A, B, C, ...) after a warm-up,
     so that a change in machine load affects all of them alike."""
@@ -262,6 +270,7 @@ def main() -> int:
             },
             args.repeat,
         )
+        t_report = timed({"report": lambda: layerwise_report(path)}, max(1, args.repeat // 2))
         t_lw = t["layerwise"]
         print(f"[{name}] BuildKit would receive {snapshot.total_files} files, "
               f"{snapshot.total_bytes / 1e6:.1f} MB")  # fmt: skip
@@ -272,6 +281,8 @@ def main() -> int:
         print(f"  {'layerwise context (ignore + walk + sizes)':46} {t_lw * 1000:9.1f} ms")
         print(f"  {'layerwise / bare walk (goal <= 1.5x)':46} {t_lw / t['bare']:9.2f}x")
         print(f"  {'layerwise / bare walk + lstat':46} {t_lw / t['bare+lstat']:9.2f}x")
+        label = "whole layerwise context report (no Dockerfile)"
+        print(f"  {label:46} {t_report['report'] * 1000:9.1f} ms")
         if docker_ok:
             try:
                 cold, warm, wall = buildkit_transfer(args.docker, root, max(2, args.repeat // 2))
