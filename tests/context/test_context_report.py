@@ -303,3 +303,17 @@ def test_per_dockerfile_ignore_file_is_the_one_written(tmp_path: Path) -> None:
     assert result.path == tmp_path / "Dockerfile.prod.dockerignore"
     assert not (tmp_path / ".dockerignore").exists()
     assert load_ignore(tmp_path, tmp_path / "Dockerfile.prod").patterns == ["**/*.log"]
+
+
+def test_names_that_are_not_utf8_are_printed_escaped(tmp_path: Path) -> None:
+    import os
+
+    bad = tmp_path / os.fsdecode(b"bad\xffdir")
+    bad.mkdir()
+    (bad / "f.log").write_text("x")
+    result = run_cli("context", str(tmp_path))
+    assert result.code == 0, result.err
+    assert "bad\\xffdir" in result.out
+    result = run_cli("context", str(tmp_path), "--format", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["files"][0]["path"] == "bad\\xffdir/f.log"

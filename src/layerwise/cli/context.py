@@ -10,7 +10,7 @@ import click
 from layerwise.cli.options import build_options, parse_build_args
 from layerwise.context.dockerignore import write_dockerignore
 from layerwise.context.project import BuildContext
-from layerwise.context.report import build_report, human_bytes, render_text, to_json
+from layerwise.context.report import build_report, human_bytes, render_text, shown, to_json
 
 FAIL_ON = ("secrets", "junk", "unused", "errors")
 
@@ -70,9 +70,8 @@ def context_command(
         )
     report = build_report(ctx)
     for p in report.problems:
-        click.echo(
-            f"{ctx.root / p.path}: {p.reason}" + ("" if p.fatal else " (excluded)"), err=True
-        )
+        where = shown(f"{ctx.root}/{p.path}")
+        click.echo(f"{where}: {p.reason}" + ("" if p.fatal else " (excluded)"), err=True)
     if fmt == "json":
         click.echo(json.dumps(to_json(report), indent=2, ensure_ascii=False))
     else:

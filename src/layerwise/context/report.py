@@ -51,6 +51,14 @@ class ContextReport:
         return sum(e.size for e in self.unused)
 
 
+def shown(path: str) -> str:
+    """A path fit to print: bytes that are not UTF-8 (kept by os.fsdecode as lone surrogates)
+    are written as \\xNN escapes instead of breaking the output."""
+    if path.isascii():
+        return path
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def largest_dirs(entries: list[Entry], top: int = 10) -> list[DirSize]:
     """Directories by the bytes they hold (everything below them), largest first."""
     files: dict[str, int] = {}
@@ -97,32 +105,32 @@ def to_json(report: ContextReport) -> dict[str, Any]:
         "dockerfile": str(ctx.dockerfile) if ctx.dockerfile is not None else None,
         "target": model.target.display_name if model and model.target else None,
         "ignore_file": str(ctx.ignore.path) if ctx.ignore.path is not None else None,
-        "files": [{"path": e.path, "size": e.size} for e in report.sent],
+        "files": [{"path": shown(e.path), "size": e.size} for e in report.sent],
         "total_files": len(report.sent),
         "total_bytes": report.sent_bytes,
         "context_files": report.context_files,
         "context_bytes": report.context_bytes,
         "largest_dirs": [
-            {"path": d.path, "files": d.files, "bytes": d.bytes} for d in report.largest_dirs
+            {"path": shown(d.path), "files": d.files, "bytes": d.bytes} for d in report.largest_dirs
         ],
-        "unused": [e.path for e in report.unused],
+        "unused": [shown(e.path) for e in report.unused],
         "unused_bytes": report.unused_bytes,
         "junk": [
             {
                 "pattern": j.kind.pattern,
                 "kind": j.kind.name,
-                "paths": list(j.roots),
+                "paths": [shown(r) for r in j.roots],
                 "files": j.files,
                 "bytes": j.bytes,
             }
             for j in report.junk
         ],
         "secrets": [
-            {"path": s.path, "kind": s.kind, "line": s.line, "found_by": s.by}
+            {"path": shown(s.path), "kind": s.kind, "line": s.line, "found_by": s.by}
             for s in report.secrets
         ],
         "suggestions": [
-            {"pattern": s.pattern, "files": s.files, "bytes": s.bytes, "reason": s.why}
+            {"pattern": shown(s.pattern), "files": s.files, "bytes": s.bytes, "reason": s.why}
             for s in report.suggestions
         ],
         "errors": [
@@ -130,7 +138,7 @@ def to_json(report: ContextReport) -> dict[str, Any]:
             for e in report.errors
         ],
         "problems": [
-            {"path": p.path, "reason": p.reason, "fatal": p.fatal} for p in report.problems
+            {"path": shown(p.path), "reason": p.reason, "fatal": p.fatal} for p in report.problems
         ],
     }
 
@@ -171,7 +179,9 @@ def render_text(report: ContextReport, limit: int = 10, hint: bool = True) -> st
     if report.largest_dirs:
         out.append("largest directories:")
         for d in report.largest_dirs[:limit]:
-            out.append(f"  {human_bytes(d.bytes):>10}  {_count(d.files, 'file'):>13}  {d.path}/")
+            out.append(
+                f"  {human_bytes(d.bytes):>10}  {_count(d.files, 'file'):>13}  {shown(d.path)}/"
+            )
     if ctx.model is not None:
         out.append(
             f"unused: {_count(len(report.unused), 'file')}, {human_bytes(report.unused_bytes)} "
@@ -180,7 +190,9 @@ def render_text(report: ContextReport, limit: int = 10, hint: bool = True) -> st
     if report.junk:
         out.append("junk in the context:")
         for j in report.junk:
-            roots = ", ".join(j.roots[:3]) + (f", ... ({len(j.roots)})" if len(j.roots) > 3 else "")
+            roots = ", ".join(shown(r) for r in j.roots[:3]) + (
+                f", ... ({len(j.roots)})" if len(j.roots) > 3 else ""
+            )
             out.append(
                 f"  {human_bytes(j.bytes):>10}  {_count(j.files, 'file'):>13}  "
                 f"{j.kind.name}: {roots}"
@@ -188,17 +200,17 @@ def render_text(report: ContextReport, limit: int = 10, hint: bool = True) -> st
     if report.secrets:
         out.append("secret-looking files in the context (values not shown):")
         for s in report.secrets:
-            where = f"{s.path}:{s.line}" if s.line else s.path
+            where = f"{shown(s.path)}:{s.line}" if s.line else shown(s.path)
             out.append(f"  {where}  {s.kind}")
     for e in report.errors:
         out.append(f"error: line {e.line}: {e.instruction} {e.message}")
     for p in report.problems:
-        out.append(f"{'error' if p.fatal else 'warning'}: {p.path}: {p.reason}")
+        out.append(f"{'error' if p.fatal else 'warning'}: {shown(p.path)}: {p.reason}")
     if report.suggestions:
         out.append("suggested .dockerignore lines (each counts what the ones above leave):")
         for sug in report.suggestions:
             out.append(
-                f"  {sug.pattern:<32} {_count(sug.files, 'file'):>13}  "
+                f"  {shown(sug.pattern):<32} {_count(sug.files, 'file'):>13}  "
                 f"{human_bytes(sug.bytes):>10}  ({sug.category})"
             )
         if hint:

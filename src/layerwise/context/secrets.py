@@ -3,8 +3,8 @@
 A secret sent in the context can end up in an image layer (`COPY . .`) or in the build cache.
 Findings carry the path, the kind, and for a content match the line number: never the value, and
 nothing derived from it. Content is scanned only in files small enough to be credentials
-(`MAX_SCAN_BYTES`), not inside directories that are junk anyway (`.git`, `node_modules`,
-virtual environments), and not in binary files.
+(`MAX_SCAN_BYTES`) and not in binary files. Nothing inside directories that are junk anyway
+(`.git`, `node_modules`, virtual environments) is reported: the junk line drops it all.
 """
 
 from __future__ import annotations
@@ -163,17 +163,13 @@ def find_secrets(
         entry = entries.get(path)
         if entry is None or entry.kind not in ("file", "symlink"):
             continue
+        if _skip_scan(path):
+            continue  # inside .git, node_modules, a virtualenv: reported (and dropped) as junk
         named = name_rule(path)
         if named is not None:
             found.append(Secret(path, named[0]))
             continue
-        if (
-            not content
-            or entry.kind != "file"
-            or entry.size == 0
-            or entry.size > MAX_SCAN_BYTES
-            or _skip_scan(path)
-        ):
+        if not content or entry.kind != "file" or entry.size == 0 or entry.size > MAX_SCAN_BYTES:
             continue
         try:
             fd = os.open(f"{root}/{path}", os.O_RDONLY | os.O_NOFOLLOW)
