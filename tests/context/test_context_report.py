@@ -317,3 +317,15 @@ def test_names_that_are_not_utf8_are_printed_escaped(tmp_path: Path) -> None:
     result = run_cli("context", str(tmp_path), "--format", "json")
     assert result.code == 0, result.err
     assert json.loads(result.out)["files"][0]["path"] == "bad\\xffdir/f.log"
+
+
+def test_a_source_buildkit_cannot_send_is_an_error(tmp_path: Path) -> None:
+    # BuildKit turns COPY sources into include patterns for the transfer; "f[" is not one
+    # ("invalid includepatterns"), so the build fails before anything is sent.
+    (tmp_path / "f[").write_text("x")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY f[ /\n")
+    ctx = BuildContext.load(tmp_path)
+    assert ctx.transfer.entries == {}
+    assert [e for _, e in ctx.errors] == [
+        "f[: is not a valid pattern: BuildKit cannot send the context"
+    ]

@@ -18,7 +18,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from layerwise.context.ignore import IgnoreFile, ignore_file_for, load_ignore
+from layerwise.context import gopath
+from layerwise.context.ignore import IgnoreFile, IgnorePatternError, ignore_file_for, load_ignore
 from layerwise.context.junk import JunkFound, find_junk, is_under
 from layerwise.context.secrets import Secret, find_secrets
 from layerwise.context.sources import CopyResult, resolve_copy, resolve_mount
@@ -65,6 +66,7 @@ class BuildContext:
         self.ignore = ignore
         self.model = model
         self._snapshot = snapshot
+        self.transfer_error: tuple[str, str] | None = None  # (source, why) if BuildKit cannot
 
     @classmethod
     def load(
@@ -218,7 +220,12 @@ class BuildContext:
         paths = self.transfer_paths
         if paths is None:
             return self.snapshot
-        return walk_context(self.root, self.ignore, paths)
+        try:
+            return walk_context(self.root, self.ignore, paths)
+        except IgnorePatternError as exc:
+            # BuildKit fails the same way ("invalid includepatterns"): nothing is sent.
+            self.transfer_error = (exc.pattern, "is not a valid pattern: BuildKit cannot send")
+            return ContextSnapshot(self.root, {}, [], self.ignore, [])
 
     @cached_property
     def junk(self) -> list[JunkFound]:
@@ -237,5 +244,14 @@ class BuildContext:
 
     @property
     def errors(self) -> list[tuple[StepRead, str]]:
-        """Sources of built stages on which the build fails (missing, excluded, ...)."""
-        return [(r, e) for r in self.built_reads for e in r.result.errors]
+        """Sources of built stages on which the build fails (missing, excluded, a source that
+        BuildKit cannot turn into a transfer pattern, ...)."""
+        out = [(r, e) for r in self.built_reads for e in r.result.errors]
+        _ = self.transfer  # computing the transfer finds the sources BuildKit cannot send
+        if self.transfer_error is not None:
+            source, why = self.transfer_error
+            for r in self.built_reads:
+                if any(gopath.clean("/" + s).lstrip("/") == source for s in r.read.sources):
+                    out.append((r, f"{source}: {why} the context"))
+                    break
+        return out
