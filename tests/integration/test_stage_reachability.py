@@ -30,7 +30,10 @@ COPY --from=builder /built /built
 RUN --mount=type=bind,from=helper,source=/helper,target=/h cat /h > /copied
 """
 
-_STAGE = re.compile(r"^\[(?P<stage>[a-z0-9_.-]+) \d+/\d+\]")
+# Only RUN steps: each echoes a fresh token, so no other build can share them. FROM steps of
+# the same image have one digest in every build, and BuildKit shows a merged vertex under the
+# name another concurrent build gave it.
+_STAGE = re.compile(r"^\[(?P<stage>[a-z0-9_.-]+) \d+/\d+\] RUN ")
 
 
 def _events(stream: str) -> list[dict[str, object]]:
@@ -51,7 +54,7 @@ def _events(stream: str) -> list[dict[str, object]]:
 
 
 def _stages_run(rawjson: str) -> set[str]:
-    """Stages whose steps BuildKit ran (vertex names are `[stage N/M] INSTRUCTION`)."""
+    """Stages whose RUN steps BuildKit ran (vertex names are `[stage N/M] RUN ...`)."""
     stages = set()
     for event in _events(rawjson):
         vertexes = event.get("vertexes")

@@ -19,10 +19,10 @@ from layerwise.dockerfile.syntax import Dockerfile, Instruction, Span
 
 if TYPE_CHECKING:
     from layerwise.config import Config
+    from layerwise.shell.run import RunScript
 
-# Filled in when the context engine and the shell analysis are wired in.
+# Filled in when the context engine is wired in.
 BuildContext = Any
-RunScript = Any
 
 
 class Severity(enum.IntEnum):
@@ -166,11 +166,9 @@ class LintContext:
         once with the stage's SHELL and the ARG/ENV values in scope; None for other steps."""
         key = id(step.instruction)
         if key not in self._runs:
-            from layerwise.shell import run as shell_run  # type: ignore[import-not-found]
+            from layerwise.shell.run import analyze_step
 
-            self._runs[key] = shell_run.analyze_run(
-                step.instruction, shell=step.shell, env=step.env
-            )
+            self._runs[key] = analyze_step(step)
         return self._runs[key]
 
 
