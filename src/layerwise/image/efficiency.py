@@ -1,0 +1,192 @@
+"""Wasted bytes and image efficiency, with dive's definitions, so the figures compare.
+
+dive (github.com/wagoodman/dive, dive/filetree/efficiency.go) looks at every leaf of every
+layer's file tree. For each path it adds up the bytes of every layer's copy ("cumulative") and
+keeps the smallest copy. A whiteout of a file counts 0 bytes; a whiteout of a directory counts
+everything under that directory in the layers below. Then
+
+    efficiency   = sum(smallest copy) / sum(cumulative)     over all paths (1.0 when empty)
+    wasted bytes = sum(cumulative) over paths that appear in two or more layers
+
+Its layer trees have quirks this module reproduces on purpose, because agreement with dive is
+the point of these two numbers: opaque-whiteout markers (`.wh..wh..opq`) are ignored (so what
+they hide is not counted as waste), a directory's parents that a layer does not list itself
+carry no metadata, and a whiteout of a path that is missing below stops dive's walk of that
+layer (paths after it, in dive's name order, are not counted). Our own filesystem view
+(`fs.py`) follows the OCI rules exactly; only these two figures follow dive.
+
+The per-layer share attributes each counted copy to the layer that holds it, so the shares add
+up to the image total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from layerwise.image.layer import DIR, OPAQUE, WHITEOUT, WHITEOUT_PREFIX, LayerScan
+
+
+class _DNode:
+    __slots__ = ("children", "is_dir", "size")
+
+    def __init__(self, size: int = 0, is_dir: bool = False) -> None:
+        self.size = size
+        self.is_dir = is_dir
+        self.children: dict[str, _DNode] = {}
+
+
+def _subtree_size(node: _DNode) -> int:
+    total = 0
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        total += current.size
+        stack.extend(current.children.values())
+    return total
+
+
+@dataclass
+class Inefficiency:
+    path: str
+    count: int  # how many layers hold (or delete) it
+    size: int  # cumulative bytes across those layers
+
+
+@dataclass
+class Efficiency:
+    score: float
+    wasted_bytes: int
+    size: int  # sum of layer sizes (dive's "image size")
+    user_size: int  # all layers but the first
+    per_layer_wasted: list[int]
+    inefficiencies: list[Inefficiency] = field(default_factory=list)
+
+    @property
+    def wasted_percent(self) -> float:
+        """dive's "userWastedPercent": wasted bytes over the bytes above the base layer."""
+        return self.wasted_bytes / self.user_size if self.user_size else 0.0
+
+
+class EfficiencyCounter:
+    """Feed layers in stacking order with `add`; read the result with `result`."""
+
+    def __init__(self) -> None:
+        self.stack = _DNode(is_dir=True)
+        # path -> [cumulative, smallest, count, first layer, first size]
+        self.paths: dict[str, list[int]] = {}
+        self.layer_sizes: list[int] = []
+        self.wasted: list[int] = []
+
+    def _lookup(self, path: str) -> _DNode | None:
+        node = self.stack
+        for name in path.split("/"):
+            child = node.children.get(name)
+            if child is None:
+                return None
+            node = child
+        return node
+
+    def add(self, scan: LayerScan) -> None:
+        index = len(self.layer_sizes)
+        self.layer_sizes.append(scan.size)
+        self.wasted.append(0)
+        # The layer's tree as dive builds it: tree name -> (size, is_dir, whiteout target).
+        nodes: dict[str, tuple[int, bool, str | None]] = {}
+        implicit: set[str] = set()
+        for e in scan.entries:
+            if e.kind == OPAQUE:
+                implicit.add(e.path)  # dive creates the marker's parents, then drops the marker
+                continue
+            if e.kind == WHITEOUT:
+                head, _, base = e.path.rpartition("/")
+                name = f"{head}/{WHITEOUT_PREFIX}{base}" if head else WHITEOUT_PREFIX + base
+                nodes[name] = (0, False, e.path)
+            else:
+                nodes[e.path] = (e.size, e.kind == DIR, None)
+        parents: set[str] = set()
+        for path in (*nodes, *implicit):
+            head = path.rpartition("/")[0]
+            while head and head not in parents:
+                parents.add(head)
+                head = head.rpartition("/")[0]
+        implicit |= parents
+        implicit.difference_update(nodes)
+        leaves = [p for p in nodes if p not in parents]
+        leaves.extend(p for p in implicit if p not in parents)
+
+        # A whiteout of a path missing below ends dive's walk of this layer at that leaf.
+        missing = [
+            p for p in leaves if p in nodes and nodes[p][2] is not None and self._lookup(nodes[p][2] or "") is None
+        ]
+        if missing:
+            leaves.sort(key=lambda p: p.split("/"))
+            first = min(missing, key=lambda p: p.split("/"))
+            leaves = leaves[: leaves.index(first)]
+
+        paths = self.paths
+        wasted = self.wasted
+        for leaf in leaves:
+            info = nodes.get(leaf)
+            if info is None:
+                key, size = leaf, 0
+            elif info[2] is not None:
+                key = info[2]
+                below = self._lookup(key)
+                size = _subtree_size(below) if below is not None and below.is_dir else 0
+            else:
+                key, size = leaf, info[0]
+            data = paths.get(key)
+            if data is None:
+                paths[key] = [size, size, 1, index, size]
+                continue
+            data[0] += size
+            if size < data[1]:
+                data[1] = size
+            data[2] += 1
+            if data[2] == 2:
+                wasted[data[3]] += data[4]
+            wasted[index] += size
+
+        # Stack this layer onto the tree below, as dive's Stack does: deletions, then the rest.
+        for info in nodes.values():
+            if info[2] is not None:
+                head, _, base = info[2].rpartition("/")
+                parent = self._lookup(head) if head else self.stack
+                if parent is not None:
+                    parent.children.pop(base, None)
+        for path, info in nodes.items():
+            if info[2] is None:
+                self._set(path, info[0], info[1])
+        for path in implicit:
+            self._set(path, 0, False)
+
+    def _set(self, path: str, size: int, is_dir: bool) -> None:
+        node = self.stack
+        for name in path.split("/"):
+            child = node.children.get(name)
+            if child is None:
+                child = _DNode()
+                node.children[name] = child
+            node = child
+        node.size = size
+        node.is_dir = is_dir
+
+    def result(self, top: int = 20) -> Efficiency:
+        minimum = cumulative = wasted = 0
+        worst: list[Inefficiency] = []
+        for path, (cum, smallest, count, _, _) in self.paths.items():
+            minimum += smallest
+            cumulative += cum
+            if count >= 2:
+                wasted += cum
+                worst.append(Inefficiency("/" + path, count, cum))
+        worst.sort(key=lambda i: (-i.size, i.path))
+        size = sum(self.layer_sizes)
+        return Efficiency(
+            score=minimum / cumulative if cumulative else 1.0,
+            wasted_bytes=wasted,
+            size=size,
+            user_size=size - (self.layer_sizes[0] if self.layer_sizes else 0),
+            per_layer_wasted=list(self.wasted),
+            inefficiencies=worst[:top],
+        )
