@@ -18,6 +18,7 @@ from layerwise.errors import LayerwiseError
 
 # command name -> "module:function" (relative to layerwise.cli); one line per command.
 COMMANDS: dict[str, str] = {
+    "image": "image:image_command",
     "parse": "parse:parse_command",
 }
 

@@ -17,6 +17,7 @@ from layerwise.image.errors import ImageFormatError, Limits
 from layerwise.image.findings import Finding
 from layerwise.image.fs import FileSystem
 from layerwise.image.gates import GateResult, Gates, evaluate_gates
+from layerwise.image.installed import installed_packages, load_filesystem
 from layerwise.image.packages import (
     DebianPackage,
     PythonDistribution,
@@ -24,7 +25,6 @@ from layerwise.image.packages import (
     python_distributions,
 )
 from layerwise.image.source import ImageMeta, open_image
-from layerwise.image.installed import installed_packages, load_filesystem
 
 __all__ = [
     "DebianPackage",

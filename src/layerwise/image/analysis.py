@@ -158,7 +158,9 @@ def _capture(path: str) -> int | None:
     return package_content(path) or finding_content(path)
 
 
-def _sizes(fs: FileSystem, top: int) -> tuple[int, int, list[SizedPath], list[SizedPath], dict[str, int]]:
+def _sizes(
+    fs: FileSystem, top: int
+) -> tuple[int, int, list[SizedPath], list[SizedPath], dict[str, int]]:
     """(total bytes, files, largest files, largest directories, sizes of top-level dirs)."""
     total = files = 0
     heap: list[tuple[int, str, int]] = []
@@ -190,11 +192,7 @@ def _sizes(fs: FileSystem, top: int) -> tuple[int, int, list[SizedPath], list[Si
         parent = d.rpartition("/")[0]
         if parent:
             biggest_child[parent] = max(biggest_child.get(parent, 0), s)
-    candidates = [
-        (s, d)
-        for d, s in dirs.items()
-        if "/" in d and biggest_child.get(d, 0) < 0.8 * s
-    ]
+    candidates = [(s, d) for d, s in dirs.items() if "/" in d and biggest_child.get(d, 0) < 0.8 * s]
     candidates.sort(key=lambda c: (-c[0], c[1]))
     largest_dirs = [SizedPath("/" + d, s) for s, d in candidates[:top]]
     return total, files, largest, largest_dirs, top_dirs

@@ -116,7 +116,9 @@ class EfficiencyCounter:
 
         # A whiteout of a path missing below ends dive's walk of this layer at that leaf.
         missing = [
-            p for p in leaves if p in nodes and nodes[p][2] is not None and self._lookup(nodes[p][2] or "") is None
+            p
+            for p in leaves
+            if p in nodes and nodes[p][2] is not None and self._lookup(nodes[p][2] or "") is None
         ]
         if missing:
             leaves.sort(key=lambda p: p.split("/"))

@@ -55,7 +55,9 @@ _TOOL = re.compile(
     r"gfortran|autoconf|automake|libtool|pkg-config|rustc|cargo)"
     r"(?:-\d+(?:\.\d+)*)?$"
 )
-_COMPILER_PARTS = re.compile(r"^usr/(?:local/)?lib(?:exec)?/gcc/[^/]+/[^/]+/(cc1|cc1plus|lto1|collect2)$")
+_COMPILER_PARTS = re.compile(
+    r"^usr/(?:local/)?lib(?:exec)?/gcc/[^/]+/[^/]+/(cc1|cc1plus|lto1|collect2)$"
+)
 HEADER_DIRS = ("usr/include/", "usr/local/include/")
 CACHE_DIRS = {
     "var/lib/apt/lists": "apt package lists",
@@ -75,7 +77,9 @@ HOME_CACHES = {
 }
 TEST_DIRS = frozenset({"test", "tests", "testing"})
 
-_SSH_KEYS = frozenset({"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"})
+_SSH_KEYS = frozenset(
+    {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"}
+)
 _ENV_OK = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults"})
 _CREDENTIAL_FILES = {
     ".aws/credentials": "AWS credentials file",
@@ -92,7 +96,11 @@ _CREDENTIAL_FILES = {
     ".npmrc": "npm token",
 }
 _KEY_SUFFIXES = (".pem", ".key", ".p8", ".ppk", ".asc", ".gpg")
-_KEYSTORE_SUFFIXES = {".p12": "PKCS#12 keystore", ".pfx": "PKCS#12 keystore", ".jks": "Java keystore"}
+_KEYSTORE_SUFFIXES = {
+    ".p12": "PKCS#12 keystore",
+    ".pfx": "PKCS#12 keystore",
+    ".jks": "Java keystore",
+}
 _PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 # Where installed software ships its own fixtures (test keys and the like).
 _PACKAGED = ("usr/lib/", "usr/share/", "usr/local/lib/", "opt/conda/")
@@ -266,7 +274,8 @@ def find_problems(
                             id=f"secret:{path}",
                             kind="secret",
                             severity=WARNING if packaged else ERROR,
-                            title=secret + (" (shipped inside an installed package)" if packaged else ""),
+                            title=secret
+                            + (" (shipped inside an installed package)" if packaged else ""),
                             path="/" + path,
                             size=size,
                             layer=node.layer,

@@ -119,7 +119,7 @@ class FileSystem:
         contents = self.contents
         for e in scan.entries:
             kind = e.kind
-            if kind == WHITEOUT or kind == OPAQUE:
+            if kind in (WHITEOUT, OPAQUE):
                 continue
             parent, name = self._parent(e.path, index)
             assert parent.children is not None

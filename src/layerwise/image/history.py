@@ -111,9 +111,7 @@ def _stage_chain(df: Dockerfile) -> list[Instruction]:
         seen.add(index)
         _, base, instructions = stages[index]
         chain = instructions + chain
-        parent = next(
-            (i for i in range(index) if stages[i][0] == base or str(i) == base), None
-        )
+        parent = next((i for i in range(index) if stages[i][0] == base or str(i) == base), None)
         if parent is None:
             break
         index = parent
@@ -145,9 +143,7 @@ def _score(step: HistoryStep, inst: Instruction) -> int:
 def map_history(df: Dockerfile, history: list[dict[str, Any]]) -> dict[int, Instruction]:
     """History entry index -> the Dockerfile instruction that made it (best alignment)."""
     chain = _stage_chain(df)
-    steps = [
-        parse_created_by(str(h.get("created_by") or "")) for h in history
-    ]
+    steps = [parse_created_by(str(h.get("created_by") or "")) for h in history]
     n, m = len(steps), len(chain)
     if not n or not m:
         return {}

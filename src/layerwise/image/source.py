@@ -134,7 +134,9 @@ def _resolve(
         digests = []
         for n in names:
             parts = n.split("/")
-            digests.append(f"{parts[1]}:{parts[2]}" if len(parts) == 3 and parts[0] == "blobs" else "")
+            digests.append(
+                f"{parts[1]}:{parts[2]}" if len(parts) == 3 and parts[0] == "blobs" else ""
+            )
         tags = first.get("RepoTags") or []
         return config, names, digests, [str(t) for t in tags] if isinstance(tags, list) else []
     index = get_json("index.json")
@@ -251,13 +253,15 @@ def _read_seekable_tar(
         if not entry.is_regular:
             continue
         members[name] = (entry.offset + BLOCK, entry.size)
-        if entry.size <= limits.max_json_bytes:
-            if name.endswith(".json") or (name.startswith("blobs/") and entry.size < 1 << 22):
-                head = entry.read(1)
-                if head == b"{" or head == b"[" or name.endswith(".json"):
-                    data = head + entry.read(entry.size)
-                    if _looks_like_json(data):
-                        jsons[name] = _parse_json(data, f"{reference}: {name}")
+        small = entry.size <= limits.max_json_bytes
+        if small and (
+            name.endswith(".json") or (name.startswith("blobs/") and entry.size < 1 << 22)
+        ):
+            head = entry.read(1)
+            if head in (b"{", b"[") or name.endswith(".json"):
+                data = head + entry.read(entry.size)
+                if _looks_like_json(data):
+                    jsons[name] = _parse_json(data, f"{reference}: {name}")
 
     def lookup(name: str) -> str:
         seen = 0
@@ -335,12 +339,12 @@ def _read_tar_stream(
         meta.source = "oci"
     ordered = []
     for name in meta.layer_names:
-        scan = scans.get(lookup(_member_path(name)))
-        if scan is None:
+        found = scans.get(lookup(_member_path(name)))
+        if found is None:
             raise ImageFormatError(f"{reference}: layer {name} named in the manifest is missing")
-        if scan.error is not None:
-            raise scan.error
-        ordered.append(scan)
+        if found.error is not None:
+            raise found.error
+        ordered.append(found)
     return meta, iter(ordered)
 
 
@@ -432,7 +436,7 @@ def _engine_stream(reference: str) -> BinaryIO:
         raise EngineError(
             f"cannot read image {reference!r} from the Docker engine: {message[:300]}"
         ) from None
-    return io.BufferedReader(_ChunkStream(iter(chunks)), 1 << 20)  # type: ignore[arg-type]
+    return io.BufferedReader(_ChunkStream(iter(chunks)), 1 << 20)
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -456,7 +460,11 @@ def open_image(
     reader = _Reader(limits, capture or (lambda _path: None))
     if kind not in SOURCE_KINDS:
         raise InputError(f"unknown image source kind {kind!r} (one of {', '.join(SOURCE_KINDS)})")
-    for prefix, forced in (("docker-archive:", "docker-archive"), ("oci:", "oci"), ("docker:", "docker")):
+    for prefix, forced in (
+        ("docker-archive:", "docker-archive"),
+        ("oci:", "oci"),
+        ("docker:", "docker"),
+    ):
         if kind == "auto" and spec.startswith(prefix):
             spec, kind = spec[len(prefix) :], forced
     if spec == "-":
@@ -476,9 +484,8 @@ def open_image(
             f.close()
             raise
         return meta, layers, f.close
-    if kind in ("docker-archive", "oci") or (
-        kind == "auto" and (spec.endswith((".tar", ".tar.gz", ".tgz")) or os.sep in spec and spec.startswith((".", "/")))
-    ):
+    looks_like_path = spec.endswith((".tar", ".tar.gz", ".tgz")) or spec.startswith(("./", "/"))
+    if kind in ("docker-archive", "oci") or (kind == "auto" and looks_like_path):
         raise InputError(f"{spec}: no such file or directory")
     stream = _engine_stream(spec)
     meta, layers = _read_tar_stream(stream, spec, reader, platform)

@@ -12,7 +12,7 @@ import io
 import os
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO, Protocol
+from typing import IO, BinaryIO, Protocol, cast
 
 from layerwise.image.errors import ImageFormatError, Limits
 
@@ -201,7 +201,7 @@ class Decompressed:
 
         dctx = zstandard.ZstdDecompressor(max_window_size=1 << 27)
         reader = dctx.stream_reader(
-            _SourceFile(self.parent), read_size=CHUNK, read_across_frames=True
+            cast(IO[bytes], _SourceFile(self.parent)), read_size=CHUNK, read_across_frames=True
         )
         while True:
             try:
