@@ -116,9 +116,9 @@ class EfficiencyCounter:
 
         # A whiteout of a path missing below ends dive's walk of this layer at that leaf.
         missing = [
-            p
-            for p in leaves
-            if p in nodes and nodes[p][2] is not None and self._lookup(nodes[p][2] or "") is None
+            name
+            for name, info in nodes.items()
+            if info[2] is not None and name not in parents and self._lookup(info[2]) is None
         ]
         if missing:
             leaves.sort(key=lambda p: p.split("/"))
@@ -156,22 +156,40 @@ class EfficiencyCounter:
                 parent = self._lookup(head) if head else self.stack
                 if parent is not None:
                     parent.children.pop(base, None)
+        cache: dict[str, _DNode] = {}
         for path, info in nodes.items():
             if info[2] is None:
-                self._set(path, info[0], info[1])
+                node = self._node(path, cache)
+                node.size, node.is_dir = info[0], info[1]
         for path in implicit:
-            self._set(path, 0, False)
+            node = self._node(path, cache)
+            node.size, node.is_dir = 0, False
 
-    def _set(self, path: str, size: int, is_dir: bool) -> None:
-        node = self.stack
-        for name in path.split("/"):
-            child = node.children.get(name)
+    def _node(self, path: str, cache: dict[str, _DNode]) -> _DNode:
+        """The stacked tree's node at `path`, created (with its parents) when missing."""
+        node = cache.get(path)
+        if node is not None:
+            return node
+        # Climb to the nearest known ancestor, then create the way down.
+        missing = [path]
+        head = path.rpartition("/")[0]
+        parent = self.stack
+        while head:
+            known = cache.get(head)
+            if known is not None:
+                parent = known
+                break
+            missing.append(head)
+            head = head.rpartition("/")[0]
+        for full in reversed(missing):
+            name = full.rpartition("/")[2]
+            child = parent.children.get(name)
             if child is None:
                 child = _DNode()
-                node.children[name] = child
-            node = child
-        node.size = size
-        node.is_dir = is_dir
+                parent.children[name] = child
+            cache[full] = child
+            parent = child
+        return parent
 
     def result(self, top: int = 20) -> Efficiency:
         minimum = cumulative = wasted = 0

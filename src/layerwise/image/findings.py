@@ -106,15 +106,17 @@ _PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?---
 _PACKAGED = ("usr/lib/", "usr/share/", "usr/local/lib/", "opt/conda/")
 
 
+_CANDIDATE_SUFFIXES = _KEY_SUFFIXES + tuple(_KEYSTORE_SUFFIXES)
+_CREDENTIAL_BASENAMES = frozenset(s.rpartition("/")[2] for s in _CREDENTIAL_FILES)
+
+
 def _is_secret_candidate(path: str) -> bool:
     base = path.rpartition("/")[2]
-    if base in _SSH_KEYS or base == ".env" or base.startswith(".env."):
-        return True
-    if base.endswith(_KEY_SUFFIXES) or base.endswith(tuple(_KEYSTORE_SUFFIXES)):
-        return True
-    if "credential" in base.lower() and base.endswith(".json"):
-        return True
-    return any(path.endswith(suffix) for suffix in _CREDENTIAL_FILES)
+    if base.endswith(_CANDIDATE_SUFFIXES) or base in _SSH_KEYS or base.startswith(".env"):
+        return base == ".env" or not base.startswith(".env") or base.startswith(".env.")
+    if base in _CREDENTIAL_BASENAMES:
+        return any(path.endswith(suffix) for suffix in _CREDENTIAL_FILES)
+    return "credential" in base.lower() and base.endswith(".json")
 
 
 def wants_content(path: str) -> int | None:
@@ -251,7 +253,7 @@ def find_problems(
                     tools.setdefault(
                         tool, _Aggregate("build-tool", WARNING, f"build tool `{tool}`")
                     ).add(path, size, node.layer)
-            match = _COMPILER_PARTS.match(path)
+            match = _COMPILER_PARTS.match(path) if "/gcc/" in path else None
             if match:
                 part = match.group(1)
                 tools.setdefault(

@@ -81,9 +81,12 @@ class FileSystem:
             node = node.children.get(name)
         return node
 
-    def _parent(self, path: str, layer: int) -> tuple[Node, str]:
+    def _parent(self, path: str, layer: int, cache: dict[str, Node]) -> tuple[Node, str]:
         """The directory that holds `path` (created as needed), and the last name."""
         head, _, name = path.rpartition("/")
+        cached = cache.get(head)
+        if cached is not None:
+            return cached, name
         node = self.root
         if head:
             for part in head.split("/"):
@@ -95,6 +98,7 @@ class FileSystem:
                     child = Node(DIR, 0, 0o755, 0, 0, layer)
                     node.children[part] = child
                 node = child
+        cache[head] = node
         return node, name
 
     def apply(self, index: int, scan: LayerScan) -> LayerChanges:
@@ -117,11 +121,13 @@ class FileSystem:
                     changes.removed_bytes += size
         captured = scan.captured
         contents = self.contents
+        # Directories looked up in this layer; valid until a directory is replaced by a file.
+        cache: dict[str, Node] = {}
         for e in scan.entries:
             kind = e.kind
             if kind in (WHITEOUT, OPAQUE):
                 continue
-            parent, name = self._parent(e.path, index)
+            parent, name = self._parent(e.path, index, cache)
             assert parent.children is not None
             old = parent.children.get(name)
             if old is not None and old.children is not None and kind == DIR:
@@ -129,6 +135,8 @@ class FileSystem:
                 old.mode, old.uid, old.gid, old.layer = e.mode, e.uid, e.gid, index
                 continue
             size = e.size if kind == FILE else 0
+            if old is not None and old.children is not None:
+                cache.clear()
             parent.children[name] = Node(kind, size, e.mode, e.uid, e.gid, index, e.link)
             if kind != DIR and (old is None or old.layer != index):
                 if old is None or old.kind == DIR:

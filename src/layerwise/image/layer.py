@@ -113,7 +113,11 @@ def scan_layer(
                 f"{name}: more than {limits.max_entries} tar entries in the image; "
                 "raise --max-entries if the image is genuine"
             )
-        path = normalize(tar_entry.name)
+        raw = tar_entry.name
+        if "/." in "/" + raw or "//" in raw:
+            path = normalize(raw)
+        else:
+            path = raw.strip("/") or None
         if path is None:
             continue  # the root directory itself
         base = path.rpartition("/")[2]

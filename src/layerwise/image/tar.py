@@ -59,6 +59,11 @@ class TarEntry:
 
 
 def _octal(field: bytes, what: str, offset: int) -> int:
+    if field and not field[0] & 0x80:
+        try:
+            return int(field.rstrip(b"\0") or b"0", 8)  # the common case: NUL-terminated octal
+        except ValueError:
+            pass
     if field and field[0] & 0x80:
         # GNU base-256: big-endian two's complement; 0xff marks a negative number.
         value = int.from_bytes(field[1:], "big")
@@ -67,11 +72,9 @@ def _octal(field: bytes, what: str, offset: int) -> int:
         elif field[0] != 0x80:
             value |= (field[0] & 0x7F) << (8 * (len(field) - 1))
         return value
-    text = field.split(b"\0", 1)[0].strip(b" ")
-    if not text:
-        return 0
+    text = field.partition(b"\0")[0]
     try:
-        return int(text, 8)
+        return int(text, 8) if text.strip() else 0
     except ValueError:
         raise ImageFormatError(
             f"invalid {what} field {text[:20]!r} in tar header at offset {offset}"
@@ -131,7 +134,7 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
     while True:
         if entry is not None:
             rest = entry._left + _pad(entry.size)
-            if source.skip(rest) != rest:
+            if rest and source.skip(rest) != rest:
                 raise ImageFormatError(
                     f"tar archive is truncated inside the data of {entry.name!r} "
                     f"(header at offset {entry.offset})"
@@ -153,7 +156,7 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
             )
         typeflag = chr(block[156]) if block[156] else REGULAR
         size = _octal(block[124:136], "size", offset)
-        if "size" in pax:
+        if pax and "size" in pax:
             try:
                 size = int(pax["size"])
             except ValueError:
@@ -192,7 +195,7 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
             continue
         if long_name is not None:
             name = long_name
-        elif "path" in pax:
+        elif pax and "path" in pax:
             name = pax["path"]
         else:
             name = _text(block[0:100])
@@ -200,20 +203,21 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
                 prefix = _text(block[345:500])
                 if prefix:
                     name = f"{prefix}/{name}"
-        linkname = long_link if long_link is not None else pax.get("linkpath")
+        linkname = long_link if long_link is not None else pax.get("linkpath") if pax else None
         if linkname is None:
-            linkname = _text(block[157:257])
+            linkname = _text(block[157:257]) if block[157] else ""
         if len(name) > limits.max_path_bytes or len(linkname) > limits.max_path_bytes:
             raise ImageFormatError(
                 f"tar entry at offset {offset} has a name longer than {limits.max_path_bytes}"
             )
         uid = _octal(block[108:116], "uid", offset)
         gid = _octal(block[116:124], "gid", offset)
-        if "uid" in pax and pax["uid"].isdigit():
-            uid = int(pax["uid"])
-        if "gid" in pax and pax["gid"].isdigit():
-            gid = int(pax["gid"])
-        if typeflag == "S" or any(k.startswith("GNU.sparse.") for k in pax):
+        if pax:
+            if pax.get("uid", "").isdigit():
+                uid = int(pax["uid"])
+            if pax.get("gid", "").isdigit():
+                gid = int(pax["gid"])
+        if typeflag == "S" or (pax and any(k.startswith("GNU.sparse.") for k in pax)):
             raise ImageFormatError(
                 f"tar entry {name!r} at offset {offset} is a GNU sparse file, "
                 "which image layers do not use"
@@ -230,6 +234,7 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
             _source=source,
             _left=data_size,
         )
-        pax = {}
+        if pax:
+            pax = {}
         long_name = long_link = None
         yield entry
