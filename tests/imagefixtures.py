@@ -22,7 +22,8 @@ class Layer:
     created_by: str = ""
 
     def __post_init__(self) -> None:
-        self.tar = tarfile.open(fileobj=self.buf, mode="w", format=tarfile.PAX_FORMAT)
+        # Closed by bytes(), once the layer is complete.
+        self.tar = tarfile.open(fileobj=self.buf, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
 
     def _add(self, info: tarfile.TarInfo, data: bytes | None = None) -> Layer:
         assert self.tar is not None
@@ -216,3 +217,106 @@ def write_oci_dir(root: Path, files: dict[str, bytes]) -> Path:
 
 def oci_tar(files: dict[str, bytes]) -> bytes:
     return _tar_members(sorted(files.items()))
+
+
+# ---------------------------------------------------------------------------- test images
+
+
+def hand_layers() -> list[Layer]:
+    return [
+        Layer()
+        .dir("etc")
+        .file("etc/a", 100)
+        .file("etc/b", 50)
+        .dir("data")
+        .file("data/x", 1000)
+        .file("data/sub/y", 200),
+        Layer().file("etc/a", 120).whiteout("etc/b").file("new", 10),
+        Layer().whiteout("data"),
+        Layer().opaque("etc").dir("etc").file("etc/c", 5),
+    ]
+
+
+# Not a key: the shape a scanner recognises, with a marker that must never appear in output.
+FAKE_KEY = (
+    b"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+    b"AAAAfakefakefakeSECRETVALUE\n"
+    b"-----END OPENSSH PRIVATE KEY-----\n"
+)
+CERT = b"-----BEGIN CERTIFICATE-----\nMIIBfakecert\n-----END CERTIFICATE-----\n"
+DPKG_STATUS = b"""Package: libc6
+Status: install ok installed
+Architecture: amd64
+Version: 2.36-9
+Installed-Size: 12
+
+Package: gcc-12
+Status: install ok installed
+Architecture: amd64
+Version: 12.2.0-14
+Installed-Size: 1
+
+Package: libpq-dev
+Status: install ok installed
+Architecture: amd64
+Version: 15.5
+Installed-Size: 1
+
+Package: removed-pkg
+Status: deinstall ok config-files
+Architecture: amd64
+Version: 1
+"""
+
+
+RECORD = (
+    b"demo/__init__.py,sha256=x,100\ndemo/big.bin,,\n"
+    b"demo-1.0.dist-info/RECORD,,\n../../../bin/demo,,\n"
+)
+
+
+def findings_image() -> list[Layer]:
+    return [
+        Layer()
+        .file("var/lib/dpkg/status", DPKG_STATUS)
+        .file("var/lib/dpkg/info/libc6:amd64.list", b"/.\n/lib\n/lib/libc.so.6\n")
+        .file(
+            "var/lib/dpkg/info/gcc-12.list",
+            b"/usr/bin/gcc-12\n/usr/lib/gcc/x86_64-linux-gnu/12/cc1\n",
+        )
+        .file("var/lib/dpkg/info/libpq-dev.list", b"/usr/include/libpq-fe.h\n")
+        .file("lib/libc.so.6", 2000)
+        .file("usr/bin/gcc-12", 900, mode=0o755)
+        .file("usr/lib/gcc/x86_64-linux-gnu/12/cc1", 3000, mode=0o755)
+        .file("usr/include/libpq-fe.h", 40)
+        .file("usr/bin/passwd", 50, mode=0o4755)
+        .file("etc/passwd", b"root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n")
+        .file("etc/ssl/certs/ca.pem", CERT)
+        .file("tmp/scratch", 1, mode=0o666)
+        .dir("tmp", mode=0o1777),
+        Layer()
+        .file("root/.cache/pip/http/ab/cd", 500)
+        .file("var/lib/apt/lists/deb.debian.org_dists", 700)
+        .file("var/lib/apt/lists/lock", 0)
+        .file("app/.git/HEAD", b"ref: refs/heads/main\n")
+        .file("app/.git/objects/pack/p.pack", 4000)
+        .file("app/.env", b"DATABASE_PASSWORD=hunter2-SECRETVALUE\n")
+        .file("app/.env.example", b"DATABASE_PASSWORD=\n")
+        .file("app/deploy/id_ed25519", FAKE_KEY, mode=0o600)
+        .file("app/certs/server.pem", FAKE_KEY)
+        .file("app/certs/public.pem", CERT)
+        .file("root/.aws/credentials", b"[default]\naws_secret_access_key=SECRETVALUE\n")
+        .file("app/tests/test_x.py", 30)
+        .file("app/tests/unit/tests/deep.py", 10)
+        .file("app/__pycache__/m.cpython-311.pyc", 77)
+        .file("usr/local/lib/python3.11/site-packages/tornado/test/test.key", FAKE_KEY)
+        .file(
+            "usr/local/lib/python3.11/site-packages/demo-1.0.dist-info/METADATA",
+            b"Metadata-Version: 2.1\nName: Demo_Pkg\nVersion: 1.0\n\nlong text\nName: nope\n",
+        )
+        .file("usr/local/lib/python3.11/site-packages/demo-1.0.dist-info/RECORD", RECORD)
+        .file("usr/local/lib/python3.11/site-packages/demo/__init__.py", 100)
+        .file("usr/local/lib/python3.11/site-packages/demo/big.bin", 5000)
+        .file("usr/local/bin/demo", 20, mode=0o755),
+        Layer().whiteout("usr/local/lib/python3.11/site-packages/demo/big.bin"),
+    ]

@@ -12,7 +12,8 @@ Its layer trees have quirks this module reproduces on purpose, because agreement
 the point of these two numbers: opaque-whiteout markers (`.wh..wh..opq`) are ignored (so what
 they hide is not counted as waste), a directory's parents that a layer does not list itself
 carry no metadata, and a whiteout of a path that is missing below stops dive's walk of that
-layer (paths after it, in dive's name order, are not counted). Our own filesystem view
+layer (paths after it, in dive's name order, are not counted, and the missing path enters the
+sums with a size of -1). Our own filesystem view
 (`fs.py`) follows the OCI rules exactly; only these two figures follow dive.
 
 The per-layer share attributes each counted copy to the layer that holds it, so the shares add
@@ -124,6 +125,9 @@ class EfficiencyCounter:
             leaves.sort(key=lambda p: p.split("/"))
             first = min(missing, key=lambda p: p.split("/"))
             leaves = leaves[: leaves.index(first)]
+            # dive has already entered the path in its table (no copies, smallest size -1)
+            # when the lookup fails, so it lowers the efficiency score by one byte.
+            self.paths.setdefault(nodes[first][2] or "", [0, -1, 0, index, 0])
 
         paths = self.paths
         wasted = self.wasted
