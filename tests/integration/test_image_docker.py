@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from conftest import DockerEngine, run_cli
 from imagefixtures import FAKE_KEY
-
 from layerwise.image import analyze_image
 from layerwise.image.layer import OPAQUE, WHITEOUT
 from layerwise.image.source import open_image

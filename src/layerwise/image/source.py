@@ -308,8 +308,9 @@ def _read_tar_stream(
             continue
         if not entry.is_regular:
             continue
-        # The entry's data is consumed here through a window; the tar reader then has none left.
-        window = Window(top, entry.size)
+        # The entry's data is consumed here through a window on the tar reader's own (read-ahead)
+        # source; the tar reader then has none of it left to skip.
+        window = Window(entry._source, entry.size)
         entry._left = 0
         head = window.peek(BLOCK)
         if _looks_like_json(head) and entry.size <= limits.max_json_bytes:

@@ -119,6 +119,62 @@ def _pad(size: int) -> int:
     return -size % BLOCK
 
 
+class _Buffered:
+    """Reads ahead a little, so an archive of many small files costs one read per few dozen
+    entries, while the data of a large file is still skipped (seeked) rather than read."""
+
+    READ_AHEAD = 16 * 1024
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.buf = b""
+        self.pos = 0
+
+    def read(self, n: int) -> bytes:
+        pos = self.pos
+        end = pos + n
+        if end <= len(self.buf):
+            self.pos = end
+            return self.buf[pos:end]
+        head = self.buf[pos:]
+        want = n - len(head)
+        if want >= self.READ_AHEAD:
+            self.buf, self.pos = b"", 0
+            return head + self.source.read(want)
+        self.buf = head + self.source.read(max(self.READ_AHEAD, want))
+        self.pos = min(n, len(self.buf))
+        return self.buf[: self.pos]
+
+    def skip(self, n: int) -> int:
+        available = len(self.buf) - self.pos
+        if n <= available:
+            self.pos += n
+            return n
+        self.buf, self.pos = b"", 0
+        return available + self.source.skip(n - available)
+
+
+def _numbers(block: bytes, offset: int) -> tuple[int, int, int, int, int]:
+    """(checksum, size, mode, uid, gid) of a header."""
+    try:
+        # The common case: NUL- or space-terminated octal.
+        return (
+            int(block[148:156].rstrip(b" \0"), 8),
+            int(block[124:136].rstrip(b" \0") or b"0", 8),
+            int(block[100:108].rstrip(b" \0") or b"0", 8),
+            int(block[108:116].rstrip(b" \0") or b"0", 8),
+            int(block[116:124].rstrip(b" \0") or b"0", 8),
+        )
+    except ValueError:
+        return (
+            _octal(block[148:156], "checksum", offset),
+            _octal(block[124:136], "size", offset),
+            _octal(block[100:108], "mode", offset),
+            _octal(block[108:116], "uid", offset),
+            _octal(block[116:124], "gid", offset),
+        )
+
+
 def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) -> Iterator[TarEntry]:
     """The entries of the tar stream in `source`, in order.
 
@@ -126,6 +182,7 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
     whole image; each entry's declared size is charged to it before its data is touched.
     Raises ImageFormatError for anything malformed or over a limit.
     """
+    source = _Buffered(source)
     offset = 0
     pax: dict[str, str] = {}
     long_name: str | None = None
@@ -148,14 +205,13 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
             raise ImageFormatError(f"tar archive is truncated inside a header at offset {offset}")
         if block == ZERO_BLOCK:
             return  # end-of-archive marker; what follows it is padding
-        stored = _octal(block[148:156], "checksum", offset)
+        stored, size, mode, uid, gid = _numbers(block, offset)
         unsigned = sum(block) - sum(block[148:156]) + 8 * 32
         if stored != unsigned and stored != _signed_checksum(block):
             raise ImageFormatError(
                 f"tar header checksum mismatch at offset {offset} (not a tar archive, or corrupt)"
             )
         typeflag = chr(block[156]) if block[156] else REGULAR
-        size = _octal(block[124:136], "size", offset)
         if pax and "size" in pax:
             try:
                 size = int(pax["size"])
@@ -199,7 +255,7 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
             name = pax["path"]
         else:
             name = _text(block[0:100])
-            if block[257:263] == b"ustar\0":  # POSIX ustar: a prefix field extends the name
+            if block[345] and block[257:263] == b"ustar\0":  # POSIX ustar: a name prefix
                 prefix = _text(block[345:500])
                 if prefix:
                     name = f"{prefix}/{name}"
@@ -210,8 +266,6 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
             raise ImageFormatError(
                 f"tar entry at offset {offset} has a name longer than {limits.max_path_bytes}"
             )
-        uid = _octal(block[108:116], "uid", offset)
-        gid = _octal(block[116:124], "gid", offset)
         if pax:
             if pax.get("uid", "").isdigit():
                 uid = int(pax["uid"])
@@ -226,7 +280,7 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
             name=name,
             type=typeflag,
             size=data_size,
-            mode=_octal(block[100:108], "mode", offset) & 0o7777,
+            mode=mode & 0o7777,
             uid=uid,
             gid=gid,
             linkname=linkname,
