@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from layerwise.dockerfile.gotext import is_space
+from layerwise.dockerfile.gotext import GO_SPACE, is_space
 
 _EOF = ""
 
@@ -78,6 +78,8 @@ class _Words:
 
 
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
+_SPECIAL = re.compile(r"[$'\"<\\]")
+_GO_SPACE_RUN = re.compile(f"[{re.escape(GO_SPACE)}]+")
 
 
 class Lexer:
@@ -100,11 +102,17 @@ class Lexer:
 
     def process_word(self, word: str, env: Mapping[str, str]) -> LexResult:
         """Expand variables and remove quotes; the result keeps inner spaces."""
+        if self._plain(word):
+            return LexResult(word, [w for w in _GO_SPACE_RUN.split(word) if w])
         return _Scan(self, word, env).run()
 
     def process_words(self, word: str, env: Mapping[str, str]) -> list[str]:
         """Expand, then split into words on unquoted whitespace."""
-        return _Scan(self, word, env).run().words
+        return self.process_word(word, env).words
+
+    def _plain(self, word: str) -> bool:
+        """Nothing to expand, unquote or unescape: the lexer would return the word as is."""
+        return _SPECIAL.search(word) is None and (self.escape == "\\" or self.escape not in word)
 
 
 class _Scan:

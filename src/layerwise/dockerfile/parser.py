@@ -296,11 +296,7 @@ class _Parser:
                     "(empty continuation lines will become errors in a future release)"
                 )
 
-            def to_source(
-                offset: int, _l: list[int] = seg_logical, _s: list[int] = seg_source
-            ) -> int:
-                k = bisect.bisect_right(_l, offset) - 1
-                return _s[k] + (offset - _l[k])
+            to_source = _offset_map(seg_logical, seg_source)
 
             try:
                 node = self._node_from_line(line, 0)
@@ -472,12 +468,17 @@ class _Parser:
             node.arguments.extend((key, value, "="))
 
     def _health(self, node: _Node, args: str, at: int) -> None:
+        # BuildKit finds the end of the type word byte by byte (see _extract_flags).
+        raw = args if args.isascii() else args.encode("utf-8", "surrogateescape").decode("latin-1")
         sep = 0
-        while sep < len(args) and not is_space(args[sep]):
+        while sep < len(raw) and not is_space(raw[sep]):
             sep += 1
         nxt = sep
-        while nxt < len(args) and is_space(args[nxt]):
+        while nxt < len(raw) and is_space(raw[nxt]):
             nxt += 1
+        if raw is not args:
+            data = args.encode("utf-8", "surrogateescape")
+            sep, nxt = _char_offset(data, sep), _char_offset(data, nxt)
         if sep == 0:
             return
         typ = args[:sep]
@@ -488,6 +489,30 @@ class _Parser:
         node.json = sub.json
         node.arguments = [typ, *sub.arguments]
         node.words = [(typ, at, at + sep), *sub.words]
+
+
+class _Shift:
+    """The offset map of a one-line instruction."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: int) -> None:
+        self.base = base
+
+    def __call__(self, offset: int) -> int:
+        return self.base + offset
+
+
+def _offset_map(logical: list[int], source: list[int]) -> Callable[[int], int]:
+    """Map an offset in the joined logical line to an offset in the file."""
+    if len(logical) == 1:
+        return _Shift(source[0])
+
+    def to_source(offset: int) -> int:
+        k = bisect.bisect_right(logical, offset) - 1
+        return source[k] + (offset - logical[k])
+
+    return to_source
 
 
 def _split_words(node: _Node, args: str, at: int) -> None:
@@ -503,10 +528,16 @@ def _build(
     heredocs: list[Heredoc],
 ) -> Instruction:
     """Turn a logical-line node into an Instruction with source spans."""
+    base = getattr(to_source, "base", None)
+    if base is not None:  # one physical line: offsets map by a constant shift
 
-    def span(a: int, b: int) -> Span:
-        start = to_source(a)
-        return Span(start, to_source(b - 1) + 1 if b > a else start)
+        def span(a: int, b: int) -> Span:
+            return Span(base + a, base + b)
+    else:
+
+        def span(a: int, b: int) -> Span:
+            start = to_source(a)
+            return Span(start, to_source(b - 1) + 1 if b > a else start)
 
     trigger = None
     if node.trigger is not None:
@@ -536,7 +567,25 @@ def _extract_flags(line: str, escape: str) -> tuple[int, list[tuple[str, int, in
 
     Returns where the arguments start and each flag's text (quotes and escapes removed) with its
     offsets. A bare `--` ends the flags and is dropped.
+
+    BuildKit walks this text byte by byte and turns each byte into a character, so a non-ASCII
+    flag value comes out mangled (`é` becomes `Ã©`) and the bytes 0x85 and 0xA0 inside a UTF-8
+    sequence count as spaces. That is what Docker then uses, so it is reproduced here.
     """
+    if line.isascii():
+        return _extract_flags_chars(line, escape)
+    raw = line.encode("utf-8", "surrogateescape")
+    end, words = _extract_flags_chars(raw.decode("latin-1"), escape)
+    return _char_offset(raw, end), [
+        (w, _char_offset(raw, a), _char_offset(raw, b)) for w, a, b in words
+    ]
+
+
+def _char_offset(raw: bytes, byte_offset: int) -> int:
+    return len(raw[:byte_offset].decode("utf-8", "surrogateescape"))
+
+
+def _extract_flags_chars(line: str, escape: str) -> tuple[int, list[tuple[str, int, int]]]:
     words: list[tuple[str, int, int]] = []
     n = len(line)
     pos = 0

@@ -15,28 +15,25 @@ import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from layerwise.dockerfile.model import Model
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """Half-open range of offsets into the Dockerfile text."""
 
     start: int
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     line: int
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     """One argument of an instruction, as BuildKit's parser splits it (quotes not yet removed
     where BuildKit keeps them), and where it sits in the source."""
 
@@ -44,8 +41,7 @@ class Word:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Flag:
+class Flag(NamedTuple):
     """An instruction flag such as `--mount=type=cache,target=/root/.cache/pip`.
 
     `text` is the flag as BuildKit's parser extracts it (quotes removed); `name` is without the
@@ -97,7 +93,7 @@ class KeyValue:
 TriviaKind = Literal["blank", "comment", "directive"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Trivia:
     """A line that is not part of an instruction: blank, comment, or parser directive."""
 
@@ -115,7 +111,7 @@ class Trivia:
         return stripped[1:].strip()
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Directive(Trivia):
     """A parser directive (`# syntax=...`, `# escape=...`, `# check=...`)."""
 
