@@ -51,6 +51,7 @@ def _size(option: str, value: str | None) -> int | None:
     type=click.Path(dir_okay=False),
     help="The Dockerfile the (last) image was built from: ties each layer to its line.",
 )
+@click.option("--target", help="The build stage the image was built from (default: the last).")
 @click.option(
     "--source",
     "kind",
@@ -89,6 +90,7 @@ def _size(option: str, value: str | None) -> int | None:
 def image_command(
     images: tuple[str, ...],
     dockerfile: str | None,
+    target: str | None,
     kind: str,
     platform: str | None,
     fmt: str,
@@ -139,6 +141,7 @@ def image_command(
                 limits=limits,
                 platform=platform,
                 top=top,
+                target=target if last else None,
             )
         )
     subject = reports[-1]

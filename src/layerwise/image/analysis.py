@@ -206,8 +206,12 @@ def analyze_image(
     limits: Limits | None = None,
     platform: str | None = None,
     top: int = 10,
+    target: str | None = None,
 ) -> ImageReport:
-    """Read and analyse one image (a tarball, an OCI layout, `-`, or an engine reference)."""
+    """Read and analyse one image (a tarball, an OCI layout, `-`, or an engine reference).
+
+    With `dockerfile` (and its build `target` stage when not the last), each layer is tied
+    to the instruction that made it."""
     df: Dockerfile | None
     if dockerfile is None or isinstance(dockerfile, Dockerfile):
         df = dockerfile
@@ -217,17 +221,19 @@ def analyze_image(
         spec, kind=kind, limits=limits, capture=_capture, platform=platform
     )
     try:
-        return _analyze(meta, layers, df, top)
+        return _analyze(meta, layers, df, top, target)
     finally:
         close()
 
 
-def _analyze(meta: ImageMeta, layers: Any, df: Dockerfile | None, top: int) -> ImageReport:
+def _analyze(
+    meta: ImageMeta, layers: Any, df: Dockerfile | None, top: int, target: str | None
+) -> ImageReport:
     fs = FileSystem()
     counter = EfficiencyCounter()
     history = meta.history
     owners = layer_history(history, len(meta.layer_names))
-    mapping = map_history(df, history) if df is not None else {}
+    mapping = map_history(df, history, target) if df is not None else {}
     reports: list[LayerReport] = []
     for index, scan in enumerate(layers):
         changes = fs.apply(index, scan)

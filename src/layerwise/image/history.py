@@ -91,30 +91,17 @@ def command_of(entry: dict[str, Any] | None) -> str:
     return f"{step.keyword} {step.text}".strip() if step.keyword else created_by.strip()
 
 
-def _stage_chain(df: Dockerfile) -> list[Instruction]:
-    """The instructions of the final stage and of the stages it is built FROM, in build order."""
-    stages: list[tuple[str | None, str, list[Instruction]]] = []
-    for inst in df.instructions:
-        if inst.name == "FROM":
-            args = list(inst.arguments)
-            base = args[0] if args else ""
-            alias = args[2].lower() if len(args) >= 3 and args[1].lower() == "as" else None
-            stages.append((alias, base.lower(), []))
-        elif stages:
-            stages[-1][2].append(inst)
-    if not stages:
-        return []
+def _stage_chain(df: Dockerfile, target: str | None = None) -> list[Instruction]:
+    """The instructions of the target stage and of the stages it is built FROM, in build
+    order (the FROM lines themselves leave no history)."""
+    model = df.model(target=target)
+    stage = model.final
     chain: list[Instruction] = []
-    index = len(stages) - 1
-    seen = set()
-    while index not in seen:
-        seen.add(index)
-        _, base, instructions = stages[index]
-        chain = instructions + chain
-        parent = next((i for i in range(index) if stages[i][0] == base or str(i) == base), None)
-        if parent is None:
-            break
-        index = parent
+    seen: set[int] = set()
+    while stage is not None and stage.index not in seen:
+        seen.add(stage.index)
+        chain = [step.instruction for step in stage.steps] + chain
+        stage = model.stages[stage.base_stage] if stage.base_stage is not None else None
     return chain
 
 
@@ -140,9 +127,11 @@ def _score(step: HistoryStep, inst: Instruction) -> int:
     return 1
 
 
-def map_history(df: Dockerfile, history: list[dict[str, Any]]) -> dict[int, Instruction]:
+def map_history(
+    df: Dockerfile, history: list[dict[str, Any]], target: str | None = None
+) -> dict[int, Instruction]:
     """History entry index -> the Dockerfile instruction that made it (best alignment)."""
-    chain = _stage_chain(df)
+    chain = _stage_chain(df, target)
     steps = [parse_created_by(str(h.get("created_by") or "")) for h in history]
     n, m = len(steps), len(chain)
     if not n or not m:
