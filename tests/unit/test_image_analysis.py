@@ -28,6 +28,7 @@ from layerwise import parse_dockerfile
 from layerwise.errors import InputError
 from layerwise.image import (
     Gates,
+    Limits,
     analyze_image,
     compare_reports,
     evaluate_gates,
@@ -394,3 +395,18 @@ def test_units() -> None:
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_a_layer_that_starts_like_json_is_still_a_layer(tmp_path: Path) -> None:
+    import io
+
+    from layerwise.image.source import _read_tar_stream, _Reader
+
+    data = docker_archive([Layer().file("{x}.json", b"{}").file("a", 5)])
+    report = analyze_image(str(_write(tmp_path / "j.tar", data)))
+    assert report.size == 7 and report.files == 2
+    # The same archive as a stream (no seeking, blobs taken in archive order).
+    _, layers = _read_tar_stream(
+        io.BytesIO(data), "stream", _Reader(Limits(), lambda _p: None), None
+    )
+    assert [scan.size for scan in layers] == [7]

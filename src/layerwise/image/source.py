@@ -101,6 +101,17 @@ def _parse_json(data: bytes, what: str) -> Any:
         raise ImageFormatError(f"{what} is not valid JSON ({exc})") from None
 
 
+def _parse_json_blob(data: bytes, name: str, reference: str) -> Any:
+    """A JSON member of an archive; None for a blob that only looked like JSON (blobs are
+    sniffed, and an unknown artifact that fails to parse is not the image's business)."""
+    try:
+        return _parse_json(data, f"{reference}: {name}")
+    except ImageFormatError:
+        if name.endswith(".json"):
+            raise
+        return None
+
+
 def _blob_name(digest: Any) -> str:
     if not isinstance(digest, str) or ":" not in digest:
         raise ImageFormatError(f"invalid digest {digest!r} in the image manifest")
@@ -257,11 +268,12 @@ def _read_seekable_tar(
         if small and (
             name.endswith(".json") or (name.startswith("blobs/") and entry.size < 1 << 22)
         ):
-            head = entry.read(1)
-            if head in (b"{", b"[") or name.endswith(".json"):
-                data = head + entry.read(entry.size)
-                if _looks_like_json(data):
-                    jsons[name] = _parse_json(data, f"{reference}: {name}")
+            head = entry.read(BLOCK)
+            # A layer whose first file is named "{…" must not be mistaken for JSON: tar first.
+            if _looks_like_json(head) and not _looks_like_tar(head):
+                parsed = _parse_json_blob(head + entry.read(entry.size), name, reference)
+                if parsed is not None:
+                    jsons[name] = parsed
 
     def lookup(name: str) -> str:
         seen = 0
@@ -313,9 +325,12 @@ def _read_tar_stream(
         window = Window(entry._source, entry.size)
         entry._left = 0
         head = window.peek(BLOCK)
-        if _looks_like_json(head) and entry.size <= limits.max_json_bytes:
-            jsons[name] = _parse_json(window.read(entry.size), f"{reference}: {name}")
-        elif _looks_like_tar(head):
+        is_tar = _looks_like_tar(head)
+        if not is_tar and _looks_like_json(head) and entry.size <= limits.max_json_bytes:
+            parsed = _parse_json_blob(window.read(entry.size), name, reference)
+            if parsed is not None:
+                jsons[name] = parsed
+        elif is_tar:
             label = f"{reference}: layer {name}"
             try:
                 scan = reader.scan(window, name, label)
