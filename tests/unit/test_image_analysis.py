@@ -423,7 +423,7 @@ def _random_image(rng: random.Random) -> list[Layer]:
         layer = Layer()
         used: set[str] = set()
         for _ in range(rng.randint(1, 6)):
-            path = rng.choice(names + ["d", "x", "x/y", "d/g"])
+            path = rng.choice([*names, "d", "x", "x/y", "d/g"])
             if path in used:
                 continue
             used.add(path)
