@@ -25,7 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from layerwise.image.layer import DIR, OPAQUE, WHITEOUT, WHITEOUT_PREFIX, LayerScan
+from layerwise.image.layer import DIR, OPAQUE, WHITEOUT, WHITEOUT_PREFIX, Entry, LayerScan
+
+# What dive knows of a parent directory a layer does not list itself: nothing (FileInfo{}).
+_IMPLICIT = Entry("", "", 0, 0, 0, 0)
 
 
 class _DNode:
@@ -76,7 +79,7 @@ class EfficiencyCounter:
         # The layers stacked so far, as dive stacks them. A flat map (path -> size, is_dir) is
         # enough until a whiteout deletes a path that has children; then, and from then on, a
         # tree, which can size and remove whole subtrees.
-        self.flat: dict[str, tuple[int, bool]] = {}
+        self.flat: dict[str, Entry] = {}
         self.seen_parents: set[str] = set()
         self.stack: _DNode | None = None
         # path -> [cumulative, smallest, count, first layer, first size]
@@ -97,41 +100,42 @@ class EfficiencyCounter:
     def _build_tree(self) -> None:
         self.stack = _DNode(is_dir=True)
         cache: dict[str, _DNode] = {}
-        for path, (size, is_dir) in self.flat.items():
+        for path, e in self.flat.items():
             node = self._node(path, cache)
-            node.size, node.is_dir = size, is_dir
+            node.size, node.is_dir = e.size, e.kind == DIR
         self.flat = {}
 
     @staticmethod
     def _below_in_first_layer(
-        nodes: dict[str, tuple[int, bool, str | None]], implicit: set[str], targets: set[str]
+        nodes: dict[str, Entry], implicit: set[str], targets: set[str]
     ) -> dict[str, int | None]:
         """dive looks up the first layer's whiteouts in that layer itself (its "layers below"
         are a copy of the first layer), so they find the layer's own paths."""
-        own = {path: (info[0], info[1]) for path, info in nodes.items() if info[2] is None}
-        for path in implicit:
-            own.setdefault(path, (0, False))
         below: dict[str, int | None] = {}
+        dirs = set()
         for target in targets:
-            info = own.get(target)
-            below[target] = None if info is None else info[0] if info[1] else 0
-        dirs = {t for t in targets if own.get(t, (0, False))[1]}
+            e = nodes.get(target)
+            if e is not None and e.kind == DIR:
+                below[target] = e.size
+                dirs.add(target)
+            else:
+                below[target] = 0 if e is not None or target in implicit else None
         if dirs:
-            for path, (size, _) in own.items():
+            for path, e in nodes.items():
                 head = path.rpartition("/")[0]
                 while head:
                     if head in dirs:
-                        below[head] = (below[head] or 0) + size
+                        below[head] = (below[head] or 0) + e.size
                     head = head.rpartition("/")[0]
         return below
 
     def _below(self, target: str) -> int | None:
         """The bytes a whiteout of `target` counts (None: nothing there to delete)."""
         if self.stack is None:
-            info = self.flat.get(target)
-            if info is None:
+            e = self.flat.get(target)
+            if e is None:
                 return None
-            return info[0] if info[1] else 0
+            return e.size if e.kind == DIR else 0
         node = self._lookup(target)
         if node is None:
             return None
@@ -141,67 +145,63 @@ class EfficiencyCounter:
         index = len(self.layer_sizes)
         self.layer_sizes.append(scan.size)
         self.wasted.append(0)
-        # The layer's tree as dive builds it: tree name -> (size, is_dir, whiteout target).
-        nodes: dict[str, tuple[int, bool, str | None]] = {}
+        # The layer's tree as dive builds it: its entries by path, its whiteouts by their name
+        # in the tree (".wh.x") with the path they delete, and the parents it only implies.
+        nodes: dict[str, Entry] = {}
+        whiteouts: dict[str, str] = {}
         implicit: set[str] = set()
         for e in scan.entries:
-            if e.kind == OPAQUE:
-                implicit.add(e.path)  # dive creates the marker's parents, then drops the marker
-                continue
-            if e.kind == WHITEOUT:
+            kind = e.kind
+            if kind == WHITEOUT:
                 head, _, base = e.path.rpartition("/")
-                name = f"{head}/{WHITEOUT_PREFIX}{base}" if head else WHITEOUT_PREFIX + base
-                nodes[name] = (0, False, e.path)
+                whiteouts[f"{head}/{WHITEOUT_PREFIX}{base}" if head else WHITEOUT_PREFIX + base] = (
+                    e.path
+                )
+            elif kind == OPAQUE:
+                implicit.add(e.path)  # dive creates the marker's parents, then drops the marker
             else:
-                nodes[e.path] = (e.size, e.kind == DIR, None)
+                nodes[e.path] = e
         parents: set[str] = set()
-        for path in (*nodes, *implicit):
-            head = path.rpartition("/")[0]
-            while head and head not in parents:
-                parents.add(head)
-                head = head.rpartition("/")[0]
+        for group in (nodes, whiteouts, implicit):
+            for path in group:
+                head = path.rpartition("/")[0]
+                while head and head not in parents:
+                    parents.add(head)
+                    head = head.rpartition("/")[0]
         implicit |= parents
         implicit.difference_update(nodes)
-        leaves = [p for p in nodes if p not in parents]
-        leaves.extend(p for p in implicit if p not in parents)
 
-        whiteouts = {name: info[2] for name, info in nodes.items() if info[2] is not None}
         if self.stack is None and any(t in self.seen_parents for t in whiteouts.values()):
             self._build_tree()
-        if index == 0:
+        below: dict[str, int | None] = {}
+        if whiteouts and index == 0:
             below = self._below_in_first_layer(nodes, implicit, set(whiteouts.values()))
-        else:
+        elif whiteouts:
             below = {target: self._below(target) for target in whiteouts.values()}
 
-        # A whiteout of a path missing below ends dive's walk of this layer at that leaf.
-        missing = [
-            name
-            for name, target in whiteouts.items()
-            if name not in parents and below[target] is None
-        ]
+        # A whiteout of a path missing below ends dive's walk of this layer (in name order) at
+        # that leaf: only the leaves before it count.
+        allowed: set[str] | None = None
+        missing = [n for n, t in whiteouts.items() if n not in parents and below[t] is None]
         if missing:
-            leaves.sort(key=lambda p: p.split("/"))
+            leaves = sorted(
+                [p for group in (nodes, whiteouts, implicit) for p in group if p not in parents],
+                key=lambda p: p.split("/"),
+            )
             first = min(missing, key=lambda p: p.split("/"))
-            leaves = leaves[: leaves.index(first)]
+            allowed = set(leaves[: leaves.index(first)])
             # dive has already entered the path in its table (no copies, smallest size -1)
             # when the lookup fails, so it lowers the efficiency score by one byte.
             self.paths.setdefault(whiteouts[first], [0, -1, 0, index, 0])
 
         paths = self.paths
         wasted = self.wasted
-        for leaf in leaves:
-            info = nodes.get(leaf)
-            if info is None:
-                key, size = leaf, 0
-            elif info[2] is not None:
-                key = info[2]
-                size = below[key] or 0
-            else:
-                key, size = leaf, info[0]
+
+        def count(key: str, size: int) -> None:
             data = paths.get(key)
             if data is None:
                 paths[key] = [size, size, 1, index, size]
-                continue
+                return
             data[0] += size
             if size < data[1] or data[1] < 0:  # -1: dive's "not yet seen"
                 data[1] = size
@@ -210,17 +210,29 @@ class EfficiencyCounter:
                 wasted[data[3]] += data[4]
             wasted[index] += size
 
+        for path, e in nodes.items():
+            if path not in parents and (allowed is None or path in allowed):
+                # Inlined `count` for the common case: a path seen for the first time.
+                if path not in paths:
+                    paths[path] = [e.size, e.size, 1, index, e.size]
+                else:
+                    count(path, e.size)
+        for name, target in whiteouts.items():
+            if name not in parents and (allowed is None or name in allowed):
+                count(target, below[target] or 0)
+        for path in implicit:
+            if path not in parents and (allowed is None or path in allowed):
+                count(path, 0)
+
         # Stack this layer onto the layers below, as dive's Stack does: deletions, then the rest.
         self.seen_parents |= parents
         if self.stack is None:
             flat = self.flat
             for target in whiteouts.values():
                 flat.pop(target, None)  # a leaf: targets with children switched to the tree
-            for path, info in nodes.items():
-                if info[2] is None:
-                    flat[path] = (info[0], info[1])
+            flat.update(nodes)
             for path in implicit:
-                flat[path] = (0, False)
+                flat[path] = _IMPLICIT
             return
         for target in whiteouts.values():
             head, _, base = target.rpartition("/")
@@ -228,10 +240,9 @@ class EfficiencyCounter:
             if parent is not None:
                 parent.children.pop(base, None)
         cache: dict[str, _DNode] = {}
-        for path, info in nodes.items():
-            if info[2] is None:
-                node = self._node(path, cache)
-                node.size, node.is_dir = info[0], info[1]
+        for path, e in nodes.items():
+            node = self._node(path, cache)
+            node.size, node.is_dir = e.size, e.kind == DIR
         for path in implicit:
             node = self._node(path, cache)
             node.size, node.is_dir = 0, False
