@@ -156,3 +156,10 @@ def test_before_after_of_the_python_images(docker: DockerEngine) -> None:
     assert diff["summary"].endswith("MB") and "removed" in diff["summary"]
     gone = {f["id"] for f in diff["findings_resolved"]}
     assert {"build-tool:gcc", "build-tool:cc1", "dev-packages", "headers"} <= gone
+
+
+def test_unknown_image_in_the_engine_is_a_clear_error(docker: DockerEngine) -> None:
+    result = run_cli("image", "layerwise-no-such-image:never")
+    assert result.code == 2
+    assert "no image 'layerwise-no-such-image:never' in the local Docker engine" in result.err
+    assert len(result.err.strip().splitlines()) == 1

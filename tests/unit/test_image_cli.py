@@ -155,3 +155,10 @@ def test_memory_stays_bounded_on_a_1gb_image_read_from_a_pipe(tmp_path: Path) ->
     assert size == 4 * (256 << 20)
     # The bound: under 300 MB resident for a 1 GB image.
     assert peak_kb * 1024 < 300 << 20, f"peak RSS {peak_kb // 1024} MB"
+
+
+def test_unreachable_engine_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = run_cli("image", "myapp:latest", env={"DOCKER_HOST": f"unix://{tmp_path}/no.sock"})
+    assert result.code == 2, result.err
+    assert result.err.startswith("error: cannot read image 'myapp:latest' from the Docker engine")
+    assert len(result.err.strip().splitlines()) == 1

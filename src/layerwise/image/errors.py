@@ -29,7 +29,7 @@ class Limits:
     max_expansion_ratio: float = 250.0
     # ...once it has produced at least this much (small, highly compressible layers are normal).
     expansion_grace_bytes: int = 64 * MiB
-    # Tar entries across all layers: memory grows with them (about 0.5 KB each).
+    # Tar entries across all layers: memory grows with them (about 0.7 KB each).
     max_entries: int = 2_000_000
     # A single path (after PAX / GNU long names); Linux's PATH_MAX is 4096.
     max_path_bytes: int = 4096

@@ -414,16 +414,23 @@ def _read_oci_dir(
 class _ChunkStream(io.RawIOBase):
     """A generator of byte chunks (the Docker SDK's streamed response) as a raw file."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
+    def __init__(self, chunks: Iterator[bytes], first: bytes, reference: str) -> None:
         self.chunks = chunks
-        self.pending = b""
+        self.pending = first
+        self.reference = reference
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
         while not self.pending:
-            chunk = next(self.chunks, None)
+            try:
+                chunk = next(self.chunks, None)
+            except Exception as exc:  # the connection broke mid-stream (requests, urllib3, ...)
+                raise EngineError(
+                    f"the Docker engine stopped sending image {self.reference!r}: "
+                    f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                ) from None
             if chunk is None:
                 return 0
             self.pending = chunk
@@ -437,22 +444,24 @@ def _engine_stream(reference: str) -> BinaryIO:
     try:
         import docker
         import docker.errors
+        import requests
     except ImportError:  # pragma: no cover - docker is a dependency
         raise EngineError("the Docker SDK for Python is not installed") from None
     try:
         client = docker.from_env(timeout=600)
-        chunks = client.api.get_image(reference, chunk_size=1 << 20)
-    except docker.errors.ImageNotFound:
+        chunks = iter(client.api.get_image(reference, chunk_size=1 << 20))
+        first = next(chunks, b"")  # the request is made here, so its errors are caught here
+    except docker.errors.NotFound:
         raise InputError(
             f"no image {reference!r} in the local Docker engine, and no such file; "
             "build it, or give a `docker save` tarball or an OCI layout"
         ) from None
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, requests.RequestException) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise EngineError(
             f"cannot read image {reference!r} from the Docker engine: {message[:300]}"
         ) from None
-    return io.BufferedReader(_ChunkStream(iter(chunks)), 1 << 20)
+    return io.BufferedReader(_ChunkStream(chunks, first, reference), 1 << 20)
 
 
 # ----------------------------------------------------------------------------- entry point
