@@ -233,7 +233,7 @@ def test_findings_in_the_final_filesystem(tmp_path: Path) -> None:
     by_id = {f.id: f for f in report.findings}
     assert by_id["build-tool:gcc"].path == "/usr/bin/gcc-12"
     assert by_id["build-tool:cc1"].size == 3000
-    assert by_id["dev-packages"].paths == ["gcc-12", "libpq-dev"]
+    assert by_id["dev-packages"].examples == ["gcc-12", "libpq-dev"]
     assert by_id["headers"].count == 1
     assert by_id["package-cache:root/.cache/pip"].size == 500
     assert by_id["package-cache:var/lib/apt/lists"].size == 700
@@ -252,8 +252,8 @@ def test_findings_in_the_final_filesystem(tmp_path: Path) -> None:
             "warning",
         ),
     }
-    assert by_id["setuid"].paths == ["/usr/bin/passwd"]
-    assert by_id["world-writable"].paths == ["/tmp/scratch"]
+    assert by_id["setuid"].examples == ["/usr/bin/passwd"]
+    assert by_id["world-writable"].examples == ["/tmp/scratch"]
     assert report.user == "app" and not any(f.kind == "user" for f in report.findings)
     # Values never leave the image: not in the JSON, not in the text.
     assert "SECRETVALUE" not in json.dumps(report.to_json())

@@ -9,6 +9,7 @@ final filesystem holds (findings, largest files and directories, packages).
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from layerwise.image.findings import ERROR, Finding, find_problems
 from layerwise.image.findings import wants_content as finding_content
 from layerwise.image.fs import FileSystem
 from layerwise.image.history import command_of, layer_history, map_history
-from layerwise.image.layer import DIR, FILE
+from layerwise.image.layer import DIR, FILE, LayerScan
 from layerwise.image.packages import (
     DebianPackage,
     PythonDistribution,
@@ -227,7 +228,11 @@ def analyze_image(
 
 
 def _analyze(
-    meta: ImageMeta, layers: Any, df: Dockerfile | None, top: int, target: str | None
+    meta: ImageMeta,
+    layers: Iterator[LayerScan],
+    df: Dockerfile | None,
+    top: int,
+    target: str | None,
 ) -> ImageReport:
     fs = FileSystem()
     counter = EfficiencyCounter()

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from layerwise.image.fs import FileSystem, Node, _count
+from layerwise.image.fs import FileSystem, Node, subtree_totals
 from layerwise.image.layer import DIR, FILE, HARDLINK_KIND, SYMLINK_KIND
 from layerwise.image.packages import DebianPackage, is_build_package
 
@@ -32,7 +32,8 @@ class Finding:
     size: int = 0
     count: int = 1
     layer: int | None = None  # index of the layer that last wrote `path`
-    paths: list[str] = field(default_factory=list)  # more examples, largest first
+    # More of what it found, largest first: paths, or package names for dev-packages.
+    examples: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,7 +45,7 @@ class Finding:
             "size": self.size,
             "count": self.count,
             "layer": self.layer,
-            "paths": self.paths,
+            "examples": self.examples,
         }
 
 
@@ -187,7 +188,7 @@ class _Aggregate:
             size=self.size,
             count=self.count,
             layer=top[2],
-            paths=["/" + e[1] for e in self.examples[:10]],
+            examples=["/" + e[1] for e in self.examples[:10]],
         )
 
 
@@ -298,7 +299,7 @@ def find_problems(
                 + (f" and {len(dev) - 8} more" if len(dev) > 8 else ""),
                 size=sum(p.bytes for p in dev),
                 count=len(dev),
-                paths=[p.name for p in dev],
+                examples=[p.name for p in dev],
             )
         )
     for agg, key in (
@@ -328,7 +329,7 @@ def _check_dir(
     test_roots: set[str],
 ) -> None:
     if base == ".git":
-        files, size = _count(node)
+        files, size = subtree_totals(node)
         findings.append(
             Finding(
                 id=f"git:{path}",
@@ -349,7 +350,7 @@ def _check_dir(
                 cache = what
                 break
     if cache is not None:
-        files, size = _count(node)
+        files, size = subtree_totals(node)
         if size:
             findings.append(
                 Finding(
@@ -370,7 +371,7 @@ def _check_dir(
             if head in test_roots:
                 return  # inside a test folder already counted
             head = head.rpartition("/")[0]
-        files, size = _count(node)
+        files, size = subtree_totals(node)
         test_roots.add(path)
         tests.size += size
         tests.count += 1

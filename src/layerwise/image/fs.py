@@ -48,7 +48,7 @@ class LayerChanges:
     removed_bytes: int = 0  # bytes of lower-layer files this layer deleted or replaced
 
 
-def _count(node: Node) -> tuple[int, int]:
+def subtree_totals(node: Node) -> tuple[int, int]:
     """(non-directory nodes, bytes) in the subtree at node."""
     if node.children is None:
         return 1, node.size
@@ -109,13 +109,13 @@ class FileSystem:
                 head, _, name = e.path.rpartition("/")
                 parent = self.get(head)
                 if parent is not None and parent.children is not None and name in parent.children:
-                    files, size = _count(parent.children.pop(name))
+                    files, size = subtree_totals(parent.children.pop(name))
                     changes.removed += files
                     changes.removed_bytes += size
             elif e.kind == OPAQUE:
                 target = self.get(e.path)
                 if target is not None and target.children:
-                    files, size = _count(target)
+                    files, size = subtree_totals(target)
                     target.children = {}
                     changes.removed += files
                     changes.removed_bytes += size
@@ -145,7 +145,7 @@ class FileSystem:
                     changes.changed += 1
                 changes.added_bytes += size
             if old is not None and old.layer != index:
-                files, old_size = _count(old)
+                files, old_size = subtree_totals(old)
                 changes.removed_bytes += old_size
                 if old.children is not None or kind == DIR:
                     changes.removed += files
