@@ -54,7 +54,7 @@ def test_stacking_follows_the_oci_rules(hand_archive: Path) -> None:
     assert changes == [(4, 0, 0), (1, 1, 1), (0, 0, 2), (1, 0, 1)]
     assert report.filesystem_size == 10 + 5
     assert {p.path for p in report.largest_files} == {"/new", "/etc/c"}
-    assert report.top_dirs == {"/etc": 5}
+    assert report.top_dirs == {"/etc": 5, "/": 10}  # "/": files directly in the root
 
 
 def test_efficiency_and_wasted_bytes_follow_dive_by_hand(hand_archive: Path) -> None:

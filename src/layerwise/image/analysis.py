@@ -163,7 +163,7 @@ def _sizes(
     fs: FileSystem, top: int
 ) -> tuple[int, int, list[SizedPath], list[SizedPath], dict[str, int]]:
     """(total bytes, files, largest files, largest directories, sizes of top-level dirs)."""
-    total = files = 0
+    total = files = root_files = 0
     heap: list[tuple[int, str, int]] = []
     dirs: dict[str, int] = {}
     for path, node in fs.walk():
@@ -179,6 +179,8 @@ def _sizes(
         elif size > heap[0][0]:
             heapq.heapreplace(heap, (size, path, node.layer))
         head = path.rpartition("/")[0]
+        if not head:
+            root_files += size
         depth = head.count("/") + 1 if head else 0
         while head:
             if depth <= 4:
@@ -187,6 +189,8 @@ def _sizes(
             depth -= 1
     largest = [SizedPath("/" + p, s, layer) for s, p, layer in sorted(heap, reverse=True)]
     top_dirs = {"/" + d: s for d, s in sorted(dirs.items()) if "/" not in d}
+    if root_files:
+        top_dirs["/"] = root_files  # files directly in the root directory
     # A directory is worth naming unless one of its subdirectories holds most of it.
     biggest_child: dict[str, int] = {}
     for d, s in dirs.items():
