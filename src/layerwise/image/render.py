@@ -18,6 +18,14 @@ def _short(digest: str) -> str:
     return digest.split(":", 1)[-1][:12] if digest else "-"
 
 
+def _line(instruction: str | None) -> str:
+    """ "path/to/Dockerfile:12" -> "Dockerfile:12" (the full path is in the JSON)."""
+    if not instruction:
+        return ""
+    path, _, line = instruction.rpartition(":")
+    return f"{path.rpartition('/')[2]}:{line}"
+
+
 def _cell(text: str, width: int = 70) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -31,11 +39,13 @@ def print_report(report: ImageReport, console: Console, top: int = 10) -> None:
         highlight=False,
     )
     layers = Table(title="Layers", title_justify="left")
-    for col in ("#", "digest", "size", "added", "changed", "removed", "wasted", "command"):
-        layers.add_column(col, justify="right" if col not in ("digest", "command") else "left")
+    with_lines = any(layer.instruction for layer in report.layers)
+    columns = ["#", "digest", "size", "added", "changed", "removed", "wasted"]
+    columns += ["line", "command"] if with_lines else ["command"]
+    for col in columns:
+        layers.add_column(col, justify="left" if col in ("digest", "line", "command") else "right")
     for layer in report.layers:
-        command = layer.command + (f"  [dim]({layer.instruction})[/]" if layer.instruction else "")
-        layers.add_row(
+        row = [
             str(layer.index),
             _short(layer.digest),
             human_size(layer.size),
@@ -43,8 +53,11 @@ def print_report(report: ImageReport, console: Console, top: int = 10) -> None:
             str(layer.changed),
             str(layer.removed),
             human_size(layer.wasted_bytes) if layer.wasted_bytes else "",
-            _cell(command, 90),
-        )
+        ]
+        if with_lines:
+            row.append(_line(layer.instruction))
+        row.append(_cell(layer.command, 80))
+        layers.add_row(*row)
     console.print(layers)
     if report.findings:
         table = Table(title="Findings", title_justify="left")
@@ -60,12 +73,12 @@ def print_report(report: ImageReport, console: Console, top: int = 10) -> None:
                 str(f.count),
             )
         console.print(table)
-    if report.inefficiencies:
+    if any(i.size for i in report.inefficiencies):
         table = Table(title="Wasted space (paths in more than one layer)", title_justify="left")
         table.add_column("bytes", justify="right")
         table.add_column("copies", justify="right")
         table.add_column("path")
-        for i in report.inefficiencies[:top]:
+        for i in [i for i in report.inefficiencies if i.size][:top]:
             table.add_row(human_size(i.size), str(i.count), i.path)
         console.print(table)
     table = Table(title="Largest files", title_justify="left")
