@@ -94,3 +94,16 @@ def test_backtick_escape() -> None:
 
 def test_raw_quotes_keep_quotes() -> None:
     assert Lexer(raw_quotes=True).process_words("'a b' c", {}) == ["'a b'", "c"]
+
+
+def test_empty_quotes_make_no_word() -> None:
+    # BuildKit only emits a word whose buffer is not empty: `''` alone is no word at all.
+    assert Lexer().process_words("''", {}) == []
+    assert Lexer().process_words("a '' b", {}) == ["a", "b"]
+    assert Lexer().process_words("a''b", {}) == ["ab"]
+
+
+def test_heredoc_with_empty_quoted_name_is_not_a_heredoc() -> None:
+    from layerwise import parse_dockerfile
+
+    assert parse_dockerfile("FROM a\nRUN <<''\n").instructions[1].heredocs == ()

@@ -87,13 +87,15 @@ def _nul_truncated_by_wrapper(a: Row, b: Row) -> bool:
 
 def _flag_escape_follows_directive(a: Row, b: Row) -> bool:
     """BuildKit < 0.13 always used a backslash as the escape character inside flags; current
-    BuildKit uses the file's escape character (`# escape=` directive)."""
-
-    def strip(flags: tuple[str, ...]) -> list[str]:
-        cleaned = (f.replace("\\", "").replace("`", "") for f in flags)
-        return [f for f in cleaned if f != "--"]
-
-    return a[:5] == b[:5] and a[6] == b[6] and a[5] != b[5] and strip(a[5]) == strip(b[5])
+    BuildKit uses the file's escape character (`# escape=` directive). The two versions then cut
+    flags and arguments differently, but only where a backslash stands in the flags."""
+    if a[:5] != b[:5] or a[5] == b[5]:
+        return False
+    return (
+        any("\\" in f for f in b[5])
+        or any("\\" in f for f in a[5])
+        or ("\\" in "".join(b[6]) and not any("\\" in v for v in a[6]))
+    )
 
 
 EXCEPTIONS: dict[str, Callable[[Row, Row], bool]] = {
@@ -121,7 +123,7 @@ def _heredoc_marker_with_nested_expansion(
     )
 
 
-_SPACE_IN_MARKER = re.compile(r"<<-?[ \t]")
+_SPACE_IN_MARKER = re.compile(r"<<-?[ \t\r]")
 
 
 def _heredoc_marker_with_space(

@@ -18,8 +18,13 @@ from layerwise.errors import LayerwiseError
 
 # command name -> "module:function" (relative to layerwise.cli); one line per command.
 COMMANDS: dict[str, str] = {
+    "fix": "fix:fix_command",
     "image": "image:image_command",
+    "lint": "lint:lint_command",
     "parse": "parse:parse_command",
+    "rule": "rules:rule_command",
+    "rules": "rules:rules_command",
+    "services": "services:services_command",
 }
 
 

@@ -66,7 +66,10 @@ class _Words:
             self.add_char(ch)
 
     def add_raw_string(self, s: str) -> None:
-        self.buf.chars.append(s)
+        # An empty string (from `''`) marks a word as started but adds no text: like BuildKit,
+        # a word is only emitted when its buffer holds at least one byte.
+        if s:
+            self.buf.chars.append(s)
         self.in_word = True
 
     def get_words(self) -> list[str]:
