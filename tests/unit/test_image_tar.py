@@ -318,3 +318,12 @@ def test_fuzzed_image_archives_give_a_report_or_a_clear_error(pos: int, value: i
             analyze_image(str(path))
         except LayerwiseError as exc:
             assert "\n" not in str(exc)
+
+
+def test_a_manifest_listing_too_many_layers_is_refused(tmp_path: Path) -> None:
+    empty = Layer().bytes()
+    archive = tmp_path / "many-layers.tar"
+    archive.write_bytes(docker_archive([empty] * 30))
+    with pytest.raises(ImageFormatError, match="lists 30 layers, more than 20"):
+        analyze_image(str(archive), limits=Limits(max_layers=20))
+    assert len(analyze_image(str(archive)).layers) == 30

@@ -37,5 +37,7 @@ class Limits:
     max_meta_bytes: int = 1 * MiB
     # JSON documents (manifests, configs, indexes) read into memory.
     max_json_bytes: int = 32 * MiB
+    # Layers in one image (Docker's overlay2 driver stops at 125; a manifest could list millions).
+    max_layers: int = 1000
     # File contents kept for analysis (dpkg status and lists, RECORD files, /etc/passwd, ...).
     max_captured_bytes: int = 512 * MiB

@@ -236,8 +236,13 @@ def _meta(
     get_json: Callable[[str], Any],
     label: str,
     platform_wanted: str | None,
+    limits: Limits,
 ) -> ImageMeta:
     config_name, names, digests, tags = _resolve(get_json, label, platform_wanted)
+    if len(names) > limits.max_layers:
+        raise ImageFormatError(
+            f"{label}: the manifest lists {len(names)} layers, more than {limits.max_layers}"
+        )
     meta = ImageMeta(reference, source, _config(get_json, config_name, label), names, digests, tags)
     diff_ids = meta.diff_ids
     if len(diff_ids) == len(names):
@@ -284,7 +289,7 @@ def _read_seekable_tar(
     def get_json(name: str) -> Any:
         return jsons.get(lookup(_member_path(name)))
 
-    meta = _meta(reference, "docker-archive", get_json, reference, platform_wanted)
+    meta = _meta(reference, "docker-archive", get_json, reference, platform_wanted, limits)
     for name in meta.layer_names:
         if lookup(_member_path(name)) not in members:
             raise ImageFormatError(f"{reference}: layer {name} named in the manifest is missing")
@@ -350,7 +355,7 @@ def _read_tar_stream(
     def get_json(name: str) -> Any:
         return jsons.get(lookup(_member_path(name)))
 
-    meta = _meta(reference, "docker-archive", get_json, reference, platform_wanted)
+    meta = _meta(reference, "docker-archive", get_json, reference, platform_wanted, limits)
     if "index.json" in jsons and "manifest.json" not in jsons:
         meta.source = "oci"
     ordered = []
@@ -385,7 +390,7 @@ def _read_oci_dir(
         except OSError as exc:
             raise InputError(f"{reference}: cannot read {name}: {exc.strerror}") from None
 
-    meta = _meta(reference, "oci", get_json, reference, platform_wanted)
+    meta = _meta(reference, "oci", get_json, reference, platform_wanted, limits)
     resolved_root = root.resolve()
     paths = []
     for name in meta.layer_names:
