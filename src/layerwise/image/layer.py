@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from layerwise.image.errors import ImageFormatError, Limits
 from layerwise.image.stream import Source
 from layerwise.image.tar import (
+    DATA_TYPES,
     BLOCKDEV,
     CHAR,
     DIRECTORY,
@@ -105,59 +106,59 @@ def scan_layer(
     """Read one layer's tar stream. `budget`, `entry_budget` and `captured_budget` are shared
     across the image's layers (one-element lists that this call decrements)."""
     scan = LayerScan(name)
-    entries = scan.entries
-    for tar_entry in iter_tar(source, limits, budget):
-        entry_budget[0] -= 1
-        if entry_budget[0] < 0:
-            raise ImageFormatError(
-                f"{name}: more than {limits.max_entries} tar entries in the image; "
-                "raise --max-entries if the image is genuine"
-            )
-        raw = tar_entry.name
-        if "/." in "/" + raw or "//" in raw:
-            path = normalize(raw)
-        else:
-            path = raw.strip("/") or None
-        if path is None:
-            continue  # the root directory itself
-        base = path.rpartition("/")[2]
-        if base.startswith(WHITEOUT_PREFIX):
-            parent = path.rpartition("/")[0]
-            if base == OPAQUE_MARKER:
-                entries.append(Entry(parent, OPAQUE, 0, 0, 0, 0))
-            elif not base.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
-                # Other ".wh..wh.*" names are AUFS bookkeeping, not part of the filesystem.
-                target = base[len(WHITEOUT_PREFIX) :]
-                full = f"{parent}/{target}" if parent else target
-                entries.append(Entry(full, WHITEOUT, 0, 0, 0, 0))
-            continue
-        if tar_entry.is_regular:
-            kind = FILE
-        else:
-            found = _KINDS.get(tar_entry.type)
-            if found is None:
+    append = scan.entries.append
+    remaining = entry_budget[0]
+    try:
+        for tar_entry in iter_tar(source, limits, budget):
+            remaining -= 1
+            if remaining < 0:
+                raise ImageFormatError(
+                    f"{name}: more than {limits.max_entries} tar entries in the image; "
+                    "raise --max-entries if the image is genuine"
+                )
+            raw = tar_entry.name
+            if raw.startswith(".") or "/." in raw or "//" in raw:
+                path = normalize(raw)
+                if path is None:
+                    continue  # the root directory itself
+            else:
+                path = raw.strip("/")
+                if not path:
+                    continue
+            if WHITEOUT_PREFIX in path:
+                head, _, base = path.rpartition("/")
+                if base.startswith(WHITEOUT_PREFIX):
+                    if base == OPAQUE_MARKER:
+                        append(Entry(head, OPAQUE, 0, 0, 0, 0))
+                    elif not base.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
+                        # Other ".wh..wh.*" names are AUFS bookkeeping, not files.
+                        target = base[len(WHITEOUT_PREFIX) :]
+                        append(Entry(f"{head}/{target}" if head else target, WHITEOUT, 0, 0, 0, 0))
+                    continue
+            kind = FILE if tar_entry.type in DATA_TYPES else _KINDS.get(tar_entry.type)
+            if kind is None:
                 raise ImageFormatError(
                     f"{name}: tar entry {tar_entry.name!r} has unknown type {tar_entry.type!r}"
                 )
-            kind = found
-        link = tar_entry.linkname
-        if kind == HARDLINK_KIND:
-            target_path = normalize(link)
-            if target_path is None:
-                raise ImageFormatError(f"{name}: hard link {tar_entry.name!r} points at the root")
-            link = target_path
-        entries.append(
-            Entry(path, kind, tar_entry.size, tar_entry.mode, tar_entry.uid, tar_entry.gid, link)
-        )
-        if kind == FILE:
-            keep = capture(path)
-            if keep is not None:
-                keep = min(keep, tar_entry.size)
-                captured_budget[0] -= keep
-                if captured_budget[0] < 0:
-                    raise ImageFormatError(
-                        f"{name}: more than {limits.max_captured_bytes} bytes of package "
-                        "metadata to read; the image is not what it seems"
-                    )
-                scan.captured[path] = tar_entry.read(keep)
+            link = tar_entry.linkname
+            if kind == HARDLINK_KIND:
+                target_path = normalize(link)
+                if target_path is None:
+                    raise ImageFormatError(f"{name}: hard link {raw!r} points at the root")
+                link = target_path
+            size = tar_entry.size
+            append(Entry(path, kind, size, tar_entry.mode, tar_entry.uid, tar_entry.gid, link))
+            if kind == FILE:
+                keep = capture(path)
+                if keep is not None:
+                    keep = min(keep, size)
+                    captured_budget[0] -= keep
+                    if captured_budget[0] < 0:
+                        raise ImageFormatError(
+                            f"{name}: more than {limits.max_captured_bytes} bytes of package "
+                            "metadata to read; the image is not what it seems"
+                        )
+                    scan.captured[path] = tar_entry.read(keep)
+    finally:
+        entry_budget[0] = remaining
     return scan

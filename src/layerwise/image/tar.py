@@ -28,7 +28,7 @@ DIRECTORY = "5"
 FIFO = "6"
 CONTIGUOUS = "7"
 # Types whose header is followed by data the reader must consume or skip.
-_DATA_TYPES = {REGULAR, CONTIGUOUS, "\0", ""}
+DATA_TYPES = {REGULAR, CONTIGUOUS, "\0", ""}
 _HEADER_ONLY = {HARDLINK, SYMLINK, CHAR, BLOCKDEV, DIRECTORY, FIFO}
 
 
@@ -56,7 +56,7 @@ class TarEntry:
 
     @property
     def is_regular(self) -> bool:
-        return self.type in _DATA_TYPES
+        return self.type in DATA_TYPES
 
 
 def _octal(field: bytes, what: str, offset: int) -> int:
@@ -198,6 +198,8 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
     Raises ImageFormatError for anything malformed or over a limit.
     """
     source = _Buffered(source)
+    read, skip = source.read, source.skip
+    max_path = limits.max_path_bytes
     offset = 0
     pax: dict[str, str] = {}
     long_name: str | None = None
@@ -205,15 +207,16 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
     entry: TarEntry | None = None
     while True:
         if entry is not None:
-            rest = entry._left + _pad(entry.size)
-            if rest and source.skip(rest) != rest:
+            padding = -entry.size % BLOCK
+            rest = entry._left + padding
+            if rest and skip(rest) != rest:
                 raise ImageFormatError(
                     f"tar archive is truncated inside the data of {entry.name!r} "
                     f"(header at offset {entry.offset})"
                 )
-            offset += BLOCK + entry.size + _pad(entry.size)
+            offset += BLOCK + entry.size + padding
             entry = None
-        block = source.read(BLOCK)
+        block = read(BLOCK)
         if not block:
             return  # a stream that simply ends is accepted, as Go's reader does
         if len(block) < BLOCK:
@@ -269,7 +272,7 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
         elif pax and "path" in pax:
             name = pax["path"]
         else:
-            name = _text(block[0:100])
+            name = block[:100].partition(b"\0")[0].decode("utf-8", "replace")
             if block[345] and block[257:263] == b"ustar\0":  # POSIX ustar: a name prefix
                 prefix = _text(block[345:500])
                 if prefix:
@@ -277,9 +280,9 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
         linkname = long_link if long_link is not None else pax.get("linkpath") if pax else None
         if linkname is None:
             linkname = _text(block[157:257]) if block[157] else ""
-        if len(name) > limits.max_path_bytes or len(linkname) > limits.max_path_bytes:
+        if len(name) > max_path or len(linkname) > max_path:
             raise ImageFormatError(
-                f"tar entry at offset {offset} has a name longer than {limits.max_path_bytes}"
+                f"tar entry at offset {offset} has a name longer than {max_path}"
             )
         if pax:
             if pax.get("uid", "").isdigit():
@@ -292,16 +295,7 @@ def iter_tar(source: Source, limits: Limits, budget: list[int] | None = None) ->
                 "which image layers do not use"
             )
         entry = TarEntry(
-            name=name,
-            type=typeflag,
-            size=data_size,
-            mode=mode & 0o7777,
-            uid=uid,
-            gid=gid,
-            linkname=linkname,
-            offset=offset,
-            _source=source,
-            _left=data_size,
+            name, typeflag, data_size, mode & 0o7777, uid, gid, linkname, offset, source, data_size
         )
         if pax:
             pax = {}
