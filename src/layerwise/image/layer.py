@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from layerwise.image.errors import ImageFormatError, Limits
 from layerwise.image.stream import Source
 from layerwise.image.tar import (
-    DATA_TYPES,
     BLOCKDEV,
     CHAR,
+    DATA_TYPES,
     DIRECTORY,
     FIFO,
     HARDLINK,
