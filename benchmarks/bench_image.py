@@ -6,9 +6,10 @@ For each image tarball: the wall time of
   - floor:     tar -xOf IMAGE <layer blobs> | tar -tvif -     (list every layer's entries)
 their ratios, layerwise's peak resident memory, and whether efficiency and wasted bytes agree.
 
-Each figure is from one run (`--repeat N`: the fastest of N). Images: a generated ~1 GB image of random-data layers and one of 200,000 tiny files (both
-written here, no engine needed), plus, when a Docker engine is reachable, the local
-python:3.11 image (`docker save`). Run: .venv/bin/python benchmarks/bench_image.py [--quick]
+Each figure is from one run (`--repeat N`: the fastest of N). Images: a generated ~1 GB image
+of random-data layers and one of 200,000 tiny files (both written here, no engine needed),
+plus, when a Docker engine is reachable, the local python:3.11 image (`docker save`).
+Run: .venv/bin/python benchmarks/bench_image.py [--quick] [--repeat N]
 """
 
 from __future__ import annotations
