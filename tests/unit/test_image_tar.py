@@ -327,3 +327,22 @@ def test_a_manifest_listing_too_many_layers_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ImageFormatError, match="lists 30 layers, more than 20"):
         analyze_image(str(archive), limits=Limits(max_layers=20))
     assert len(analyze_image(str(archive)).layers) == 30
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(min_size=512, max_size=512))
+def test_header_byte_sum_is_exact(block: bytes) -> None:
+    from layerwise.image.tar import _byte_sum
+
+    assert _byte_sum(block) == sum(block)
+
+
+def test_header_byte_sum_extremes() -> None:
+    from layerwise.image.tar import _byte_sum
+
+    for block in (bytes(512), b"\xff" * 512, b"\x80" * 512, b"\x01" * 512, bytes(511) + b"\x01"):
+        assert _byte_sum(block) == sum(block)
+    # Sums on both sides of the Adler-32 modulus.
+    for total in (65520, 65521, 65522, 130560):
+        block = bytes([255] * (total // 255) + [total % 255]).ljust(512, b"\0")
+        assert _byte_sum(block) == sum(block) == total
