@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import os
 import tarfile
 import tempfile
 from pathlib import Path
@@ -346,3 +347,21 @@ def test_header_byte_sum_extremes() -> None:
     for total in (65520, 65521, 65522, 130560):
         block = bytes([255] * (total // 255) + [total % 255]).ljust(512, b"\0")
         assert _byte_sum(block) == sum(block) == total
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zstd"])
+def test_multi_member_compressed_layers(tmp_path: Path, kind: str) -> None:
+    # Parallel compressors (pigz, zstd -T) write several members/frames back to back.
+    data = Layer().file("a", os.urandom(300_000)).file("b", b"x" * 200_000).bytes()
+    third = len(data) // 3
+    blob = b"".join(
+        compress(part, kind) for part in (data[:third], data[third : 2 * third], data[2 * third :])
+    )
+    root = write_oci_dir(tmp_path / "oci", oci_files([blob]))
+    report = analyze_image(str(root))
+    assert report.layers[0].compression == kind
+    assert report.size == 500_000 and report.files == 2
+    # Cut inside the last member: a clear error, whichever of the two readers notices first.
+    cut = write_oci_dir(tmp_path / "cut", oci_files([blob[: len(blob) - 100]]))
+    with pytest.raises(ImageFormatError, match="truncated|corrupt"):
+        analyze_image(str(cut))

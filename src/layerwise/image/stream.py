@@ -163,18 +163,8 @@ class Decompressed:
     def _gzip(self) -> Iterator[bytes]:
         d = zlib.decompressobj(31)
         while True:
-            data = d.unconsumed_tail or self.parent.read(CHUNK)
-            if not data:
-                if not d.eof:
-                    raise ImageFormatError(f"{self.label}: gzip stream is truncated")
-                return
-            try:
-                out = d.decompress(data, CHUNK)
-            except zlib.error as exc:
-                raise ImageFormatError(f"{self.label}: corrupt gzip data ({exc})") from None
-            if out:
-                yield out
             if d.eof:
+                # Another member may follow (parallel compressors write several).
                 rest = d.unused_data
                 while len(rest) < 2:
                     more = self.parent.read(CHUNK)
@@ -182,19 +172,21 @@ class Decompressed:
                         break
                     rest += more
                 if not rest.strip(b"\0"):
-                    return  # end of stream (zero padding after the last member is tolerated)
+                    return  # the end (zero padding after the last member is tolerated)
                 if not rest.startswith(GZIP_MAGIC):
                     raise ImageFormatError(f"{self.label}: garbage after the gzip stream")
                 d = zlib.decompressobj(31)
-                out = self._feed_new_member(d, rest)
-                if out:
-                    yield out
-
-    def _feed_new_member(self, d: zlib._Decompress, data: bytes) -> bytes:
-        try:
-            return d.decompress(data, CHUNK)
-        except zlib.error as exc:
-            raise ImageFormatError(f"{self.label}: corrupt gzip data ({exc})") from None
+                data = rest
+            else:
+                data = d.unconsumed_tail or self.parent.read(CHUNK)
+                if not data:
+                    raise ImageFormatError(f"{self.label}: gzip stream is truncated")
+            try:
+                out = d.decompress(data, CHUNK)  # bounded output: a bomb cannot balloon memory
+            except zlib.error as exc:
+                raise ImageFormatError(f"{self.label}: corrupt gzip data ({exc})") from None
+            if out:
+                yield out
 
     def _zstd(self) -> Iterator[bytes]:
         import zstandard
