@@ -451,3 +451,17 @@ def test_agrees_with_dive_on_random_layer_stacks(tmp_path: Path) -> None:
         got = (report.size, report.wasted_bytes, round(report.efficiency, 9))
         want = (dive["sizeBytes"], dive["inefficientBytes"], round(dive["efficiencyScore"], 9))  # type: ignore[arg-type]
         assert got == want, f"case {case}"
+
+
+@pytest.mark.parametrize("compression", [None, "gzip", "zstd"])
+def test_stream_and_seekable_readers_agree(tmp_path: Path, compression: str | None) -> None:
+    import io
+
+    from layerwise.image.source import _read_tar_stream, _Reader
+
+    layers = [layer.bytes() for layer in hand_layers()]
+    data = oci_tar(oci_files(layers, compression=compression))
+    seekable = [scan.entries for scan in open_image(str(_write(tmp_path / "o.tar", data)))[1]]
+    _, streamed = _read_tar_stream(io.BytesIO(data), "s", _Reader(Limits(), lambda _p: None), None)
+    assert [scan.entries for scan in streamed] == seekable
+    assert len(seekable) == 4
