@@ -363,5 +363,5 @@ def test_multi_member_compressed_layers(tmp_path: Path, kind: str) -> None:
     assert report.size == 500_000 and report.files == 2
     # Cut inside the last member: a clear error, whichever of the two readers notices first.
     cut = write_oci_dir(tmp_path / "cut", oci_files([blob[: len(blob) - 100]]))
-    with pytest.raises(ImageFormatError, match="truncated|corrupt"):
+    with pytest.raises(ImageFormatError, match=r"truncated|corrupt"):
         analyze_image(str(cut))
