@@ -20,6 +20,7 @@ from layerwise.errors import LayerwiseError
 COMMANDS: dict[str, str] = {
     "context": "context:context_command",
     "fix": "fix:fix_command",
+    "image": "image:image_command",
     "lint": "lint:lint_command",
     "parse": "parse:parse_command",
     "rule": "rules:rule_command",
