@@ -9,6 +9,7 @@ workflow, LW8xx dependencies.
 from __future__ import annotations
 
 from layerwise.rules import (
+    buildcontext,  # noqa: F401  (registers LW3xx)
     correctness,  # noqa: F401  (registers LW0xx)
     layers,  # noqa: F401  (registers LW1xx)
     size,  # noqa: F401  (registers LW2xx)
