@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from layerwise import parse_dockerfile
-from layerwise.rules import get_rule, lint
+from layerwise.context.project import BuildContext
 from layerwise.rules.base import LintContext
 from layerwise.rules.layers import (
     copies_source,
@@ -20,44 +20,11 @@ from layerwise.rules.layers import (
     manifest_first,
 )
 from layerwise.shell import analyze_run
-from rules.ruletest import findings, fix, lines
-
-# -- a stand-in for the build context engine (layerwise.context) ---------------------------------
+from rules.ruletest import context, findings, fix, lines
 
 
-class _Read:
-    def __init__(self, step: object, reads: set[str]) -> None:
-        self.step = step
-        self.result = type("Result", (), {"reads": reads})()
-
-
-class FakeContext:
-    """What rules read from a BuildContext: `root` and, per COPY, the files it reads."""
-
-    def __init__(self, root: Path | None, reads_by_line: dict[int, set[str]]) -> None:
-        self.root = root
-        self.reads_by_line = reads_by_line
-        self.step_reads: list[_Read] = []
-
-
-def _ctx(text: str, fake: FakeContext | None = None) -> LintContext:
-    df = parse_dockerfile(text, "Dockerfile")
-    ctx = LintContext(df, build_context=fake)
-    if fake is not None:
-        for step in ctx.model.steps():
-            if step.line in fake.reads_by_line:
-                fake.step_reads.append(_Read(step, fake.reads_by_line[step.line]))
-    return ctx
-
-
-def _lint_with(text: str, rule: str, fake: FakeContext) -> list[int]:
-    ctx = _ctx(text, fake)
-    cls = get_rule(rule)
-    assert cls is not None
-    return [
-        f.line for f in lint(ctx.dockerfile, rules=[cls()], build_context=fake, model=ctx.model)
-        .findings
-    ]  # fmt: skip
+def _ctx(text: str, build_context: BuildContext | None = None) -> LintContext:
+    return LintContext(parse_dockerfile(text, "Dockerfile"), build_context=build_context)
 
 
 # -- LW101 install after the source is copied ----------------------------------------------------
@@ -191,15 +158,15 @@ def test_manifest_first_knows_generated_requirements() -> None:
 
 
 def test_manifest_first_reads_the_build_context(tmp_path: Path) -> None:
-    (tmp_path / "requirements").mkdir()
-    (tmp_path / "requirements" / "prod.txt").write_text("-r base.txt\n-c ../constraints.txt\nx\n")
-    (tmp_path / "requirements" / "base.txt").write_text("flask\n")
-    (tmp_path / "constraints.txt").write_text("flask==3.0.3\n")
-    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
     text = "FROM p\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements/prod.txt .\n"
-    files = {"requirements/prod.txt", "requirements/base.txt", "constraints.txt",
-             "pyproject.toml", "app.py"}  # fmt: skip
-    [mf] = manifest_first(_ctx(text, FakeContext(tmp_path, {3: files})))
+    files = {
+        "requirements/prod.txt": "-r base.txt\n-c ../constraints.txt\nx\n",
+        "requirements/base.txt": "flask\n",
+        "constraints.txt": "flask==3.0.3\n",
+        "pyproject.toml": "[project]\nname='x'\n",
+        "app.py": "",
+    }
+    [mf] = manifest_first(_ctx(text, context(tmp_path, text, files)))
     got = {m.context_path: (m.path, m.exists) for m in mf.manifests}
     assert got == {
         "requirements/prod.txt": ("/app/requirements/prod.txt", True),
@@ -209,24 +176,22 @@ def test_manifest_first_reads_the_build_context(tmp_path: Path) -> None:
     }  # setup.py and setup.cfg do not exist: left out
 
 
-def test_copies_source_with_and_without_a_context() -> None:
-    text = "FROM p\nCOPY requirements.txt pyproject.toml ./\nCOPY src/ ./src/\nCOPY *.py ./\n"
+def test_copies_source_with_and_without_a_context(tmp_path: Path) -> None:
+    text = "FROM p\nCOPY requirements.txt pyproject.toml ./\nCOPY src/ ./src/\nCOPY lib ./lib\n"
     ctx = _ctx(text)
-    steps = list(ctx.model.steps())
-    assert [copies_source(ctx, s) for s in steps] == [False, True, True]
-    fake = FakeContext(None, {2: {"requirements.txt", "pyproject.toml"}, 3: {"src/a.py"},
-                              4: set()})  # fmt: skip
-    ctx = _ctx(text, fake)
     assert [copies_source(ctx, s) for s in ctx.model.steps()] == [False, True, False]
+    files = {"requirements.txt": "", "pyproject.toml": "", "src/a.py": "", "lib/b.py": ""}
+    ctx = _ctx(text, context(tmp_path, text, files))
+    assert [copies_source(ctx, s) for s in ctx.model.steps()] == [False, True, True]
 
 
-def test_lw101_with_a_context_knows_what_a_directory_copy_brings() -> None:
+def test_lw101_with_a_context_knows_what_a_directory_copy_brings(tmp_path: Path) -> None:
     text = "FROM p\nWORKDIR /app\nCOPY deps /app/deps\nRUN pip install -r deps/requirements.txt\n"
     assert lines(text, "LW101") == []  # `deps` could be a file: not assumed to be source
-    only_manifests = FakeContext(None, {3: {"deps/requirements.txt"}})
-    assert _lint_with(text, "LW101", only_manifests) == []
-    with_source = FakeContext(None, {3: {"deps/requirements.txt", "deps/vendored.py"}})
-    assert _lint_with(text, "LW101", with_source) == [4]
+    only = context(tmp_path / "a", text, {"deps/requirements.txt": "x\n"})
+    assert lines(text, "LW101", build_context=only) == []
+    more = context(tmp_path / "b", text, {"deps/requirements.txt": "x\n", "deps/vendored.py": ""})
+    assert lines(text, "LW101", build_context=more) == [4]
 
 
 @pytest.mark.parametrize(
@@ -258,6 +223,40 @@ def test_dependency_installs_kinds() -> None:
     step = list(ctx.model.steps())[1]
     kinds = [(i.manager, i.kind) for i in dependency_installs(ctx, step)]
     assert kinds == [("pip", "manifest"), ("pip", "project"), ("pip", "inline"), ("uv", "manifest")]
+
+
+# -- LW102 broad COPY ---------------------------------------------------------------------------
+
+
+def test_lw102_with_a_real_context(tmp_path: Path) -> None:
+    files = {
+        "app.py": "",
+        "tests/test_app.py": "",
+        "docs/index.md": "",
+        ".github/workflows/ci.yml": "",
+        "compose.yaml": "",
+        "notebooks/explore.ipynb": "",
+        "requirements.txt": "",
+    }
+    text = "FROM p\nWORKDIR /app\nCOPY . .\n"
+    [f] = findings(text, "LW102", build_context=context(tmp_path / "a", text, files))
+    assert f.line == 3
+    for kind in ("tests: tests/", "docs: docs/", "CI configuration: .github/",
+                 "container files: Dockerfile, compose.yaml (2 files)", "notebooks"):  # fmt: skip
+        assert kind in f.message, kind
+    # excluded by .dockerignore: not copied, not reported
+    ignore = "tests\ndocs\n.github\n*.yaml\nnotebooks\nDockerfile\n.dockerignore\n"
+    ignored = {**files, ".dockerignore": ignore}
+    assert lines(text, "LW102", build_context=context(tmp_path / "b", text, ignored)) == []
+    # tests that a RUN runs are needed
+    run = text + "RUN python -m pytest\n"
+    msg = findings(run, "LW102", build_context=context(tmp_path / "c", run, files))[0].message
+    assert "tests:" not in msg and "docs:" in msg
+    # named paths are wanted; a directory source is still broad
+    named = "FROM p\nCOPY app.py docs/index.md ./\nCOPY tests/ ./tests/\n"
+    [f] = findings(named, "LW102", build_context=context(tmp_path / "d", named, files))
+    assert f.line == 3
+    assert lines("FROM p\nCOPY . .\n", "LW102") == []  # no context: not checked
 
 
 # -- LW103 package caches ------------------------------------------------------------------------

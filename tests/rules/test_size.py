@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from layerwise import parse_dockerfile
@@ -14,7 +16,7 @@ from layerwise.rules.size import (
     slim_tag,
 )
 from layerwise.shell import analyze
-from rules.ruletest import findings, fix, lines
+from rules.ruletest import context, findings, fix, lines
 
 # -- LW201 build tools in the final image ----------------------------------------------------------
 
@@ -262,45 +264,13 @@ def test_lw204_cases(text: str, expected: list[int]) -> None:
     assert lines(text, "LW204") == expected
 
 
-class _FakeRead:
-    def __init__(self, step: object, reads: set[str]) -> None:
-        self.step = step
-        self.result = type("R", (), {"reads": reads})()
-
-
-class _FakeContext:
-    """Stands in for layerwise.context's BuildContext: what each COPY reads."""
-
-    def __init__(self, text: str, reads: dict[int, set[str]], root: str | None = None) -> None:
-        self.text = text
-        self.reads_by_line = reads
-        self.root = root
-        self.step_reads: list[_FakeRead] = []
-
-    def bind(self, ctx: LintContext) -> None:
-        for step in ctx.model.steps():
-            if step.line in self.reads_by_line:
-                self.step_reads.append(_FakeRead(step, self.reads_by_line[step.line]))
-
-
-def _with_context(text: str, rule: str, reads: dict[int, set[str]]) -> list[int]:
-    from layerwise.rules import get_rule, lint
-
-    df = parse_dockerfile(text, "Dockerfile")
-    fake = _FakeContext(text, reads)
-    ctx_model = df.model()
-    fake.bind(LintContext(df, ctx_model))
-    cls = get_rule(rule)
-    assert cls is not None
-    return [f.line for f in lint(df, rules=[cls()], build_context=fake, model=ctx_model).findings]
-
-
-def test_lw204_deleting_copied_files_is_known_from_the_build_context() -> None:
+def test_lw204_deleting_copied_files_is_known_from_the_build_context(tmp_path: Path) -> None:
     text = "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN rm -rf tests docs/big.pdf\n"
     assert lines(text, "LW204") == []  # without a context: unknown
-    reads = {3: {"app.py", "tests/test_app.py", "docs/big.pdf"}}
-    assert _with_context(text, "LW204", reads) == [4]
-    assert _with_context(text, "LW204", {3: {"app.py"}}) == []
+    files = {"app.py": "", "tests/test_app.py": "", "docs/big.pdf": ""}
+    assert lines(text, "LW204", build_context=context(tmp_path / "a", text, files)) == [4]
+    only_app = context(tmp_path / "b", text, {"app.py": ""})
+    assert lines(text, "LW204", build_context=only_app) == []
 
 
 # -- LW205 full base image -----------------------------------------------------------------------

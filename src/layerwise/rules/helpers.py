@@ -329,15 +329,17 @@ def context_sources(step: Step) -> list[str]:
 
 
 def context_files(ctx: LintContext, step: Step) -> set[str] | None:
-    """The context files a COPY/ADD reads, from the build context engine when there is one."""
+    """The context files (not directories) a COPY/ADD reads, from the build context engine;
+    None without a build context."""
     bc = ctx.build_context
     if bc is None:
         return None
-    try:
-        reads = [r for r in bc.step_reads if r.step is step]
-        return set().union(*(set(r.result.reads) for r in reads)) if reads else set()
-    except (AttributeError, TypeError):
-        return None
+    paths: set[str] = set()
+    for r in bc.step_reads:
+        if r.step is step:
+            paths |= r.result.reads
+    entries = bc.snapshot.entries
+    return {p for p in paths if (e := entries.get(p)) is None or e.kind != "dir"}
 
 
 def copy_destination(step: Step) -> str | None:

@@ -20,7 +20,6 @@ import posixpath
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from layerwise.dockerfile.model import Stage, Step
@@ -401,16 +400,17 @@ def _generated(run: RunScript, step: Step) -> dict[str, tuple[str, tuple[tuple[s
 def _nested_requirements(ctx: LintContext, context_path: str) -> list[str]:
     """`-r`/`-c` files a requirements file includes (context paths), read from the build
     context; [] without one."""
-    bc = ctx.build_context
-    root = getattr(bc, "root", None) if bc is not None else None
-    if root is None:
+    if ctx.build_context is None:
         return []
+    root = ctx.build_context.root
     out: list[str] = []
     todo = [context_path]
     while todo and len(out) < 50:
         current = todo.pop()
+        if not _exists(ctx, current):
+            continue  # only files the context sends, never anything outside it
         try:
-            text = (Path(root) / current).read_text(encoding="utf-8", errors="replace")
+            text = (root / current).read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
         for line in text.splitlines():
@@ -432,11 +432,11 @@ def _nested_requirements(ctx: LintContext, context_path: str) -> list[str]:
 
 
 def _exists(ctx: LintContext, context_path: str | None) -> bool | None:
-    bc = ctx.build_context
-    root = getattr(bc, "root", None) if bc is not None else None
-    if root is None or context_path is None:
+    """Whether the build context sends this file (after .dockerignore); None without one."""
+    if ctx.build_context is None or context_path is None:
         return None
-    return (Path(root) / context_path).is_file()
+    entry = ctx.build_context.snapshot.entries.get(posixpath.normpath(context_path))
+    return entry is not None and entry.kind != "dir"
 
 
 def _resolve_manifests(
@@ -653,6 +653,112 @@ class InstallAfterSourceCopy(Rule):
                 run.command_span(inst.op.command),
                 f"`{what}` runs after the source is copied (line {copy_line}): every source "
                 f"change re-runs it; {advice}",
+            )
+
+
+# -- LW102: broad COPY of files the image does not run ------------------------------------------
+
+# Files an application does not run but a broad COPY sweeps up: each edit to one of them
+# invalidates the COPY and every layer after it. (Caches, VCS data, virtualenvs and logs are
+# LW302's junk.)
+_NOT_RUNTIME: tuple[tuple[str, str], ...] = (
+    ("tests", r"^(tests?|testing)/|(^|/)conftest\.py$"),
+    ("docs", r"^(docs?|documentation)/"),
+    ("CI configuration", r"^(\.github|\.gitlab|\.circleci|\.buildkite)/|^(\.gitlab-ci\.yml|"
+     r"\.travis\.yml|azure-pipelines\.yml|Jenkinsfile|bitbucket-pipelines\.yml)$"),
+    ("container files", r"(^|/)(Dockerfile[^/]*|[^/]*\.Dockerfile|Containerfile|"
+     r"\.dockerignore|(docker-)?compose[^/]*\.ya?ml)$"),
+    ("dev tooling", r"^(\.pre-commit-config\.yaml|tox\.ini|noxfile\.py|\.editorconfig|\.flake8|"
+     r"mypy\.ini|\.gitignore|\.gitattributes|\.pylintrc)$"),
+    ("notebooks", r"\.ipynb$"),
+)  # fmt: skip
+_NOT_RUNTIME_RE = [(name, re.compile(rx)) for name, rx in _NOT_RUNTIME]
+_TEST_RUNNERS = frozenset({"pytest", "py.test", "tox", "nox", "unittest"})
+
+
+def _runs_tests(ctx: LintContext, stages: Sequence[Stage]) -> bool:
+    for r in run_steps(ctx, stages):
+        for c in r.run.script.commands:
+            if c.name in _TEST_RUNNERS or any(a in _TEST_RUNNERS or a == "test" for a in c.args):
+                return True
+    return False
+
+
+def not_runtime_files(paths: Sequence[str]) -> dict[str, list[str]]:
+    """The files among `paths` (context-relative) that an application does not run, by kind."""
+    out: dict[str, list[str]] = {}
+    for p in paths:
+        for name, rx in _NOT_RUNTIME_RE:
+            if rx.search(p):
+                out.setdefault(name, []).append(p)
+                break
+    return out
+
+
+def _top(paths: Sequence[str]) -> str:
+    tops = sorted({p.split("/", 1)[0] + ("/" if "/" in p else "") for p in paths})
+    shown = ", ".join(tops[:4]) + (", ..." if len(tops) > 4 else "")
+    return f"{shown} ({len(paths)} file{'s' if len(paths) != 1 else ''})"
+
+
+@register
+class BroadCopy(Rule):
+    id = "LW102"
+    name = "broad-copy"
+    title = "A broad COPY brings files the image does not run"
+    severity = Severity.INFO
+    rationale = (
+        "Seed problem 1 (reduce COPY scope) and problem 4 (the build context as an API "
+        "boundary): `COPY . .` also copies tests, docs, CI configuration, Dockerfiles and "
+        "compose files. The image does not run them, yet editing any of them changes the "
+        "COPY's cache key and rebuilds that layer and every layer after it. Copy only the "
+        "paths the application needs, or exclude the rest in .dockerignore. Tests are not "
+        "reported when a RUN of the image's stages runs them. Needs the build context."
+    )
+    needs_context = True
+    bad = Example(
+        'FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n',
+        files={
+            "app.py": "print('hi')\n",
+            "tests/test_app.py": "def test(): pass\n",
+            "docker-compose.yml": "services: {}\n",
+        },
+    )
+    good = Example(
+        'FROM python:3.11-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n',
+        files={
+            "app.py": "print('hi')\n",
+            "tests/test_app.py": "def test(): pass\n",
+            "docker-compose.yml": "services: {}\n",
+        },
+    )
+
+    def check(self, ctx: LintContext) -> Iterator[Finding]:
+        bc = ctx.build_context
+        if bc is None:
+            return
+        built = ctx.model.built_stages
+        tests_run = _runs_tests(ctx, built)
+        for read in bc.built_reads:
+            step = read.step
+            if read.read.via == "mount" or not any(
+                is_whole_context(src) or src.endswith("/") for src in read.read.sources
+            ):
+                continue
+            files = sorted(context_files(ctx, step) or ())
+            found = not_runtime_files([f for f in files if not bc.is_named(f)])
+            if tests_run:
+                found.pop("tests", None)
+            if not found:
+                continue
+            parts = [f"{kind}: {_top(paths)}" for kind, paths in found.items()]
+            yield self.finding(
+                ctx,
+                step.instruction,
+                f"`{step.name} {' '.join(read.read.sources)}` also copies what the image does "
+                f"not run ({'; '.join(parts)}): "
+                "editing them rebuilds this layer and every layer after it; copy only what "
+                "the application needs, or exclude them in .dockerignore",
             )
 
 
