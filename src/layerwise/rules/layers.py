@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -241,18 +242,22 @@ def _is_local_path(raw: str) -> bool:
     return raw.startswith((".", "/", "~")) or raw in (".",)
 
 
+_INSTALLS: weakref.WeakKeyDictionary[LintContext, dict[int, list[DependencyInstall]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def dependency_installs(ctx: LintContext, step: Step) -> list[DependencyInstall]:
     """The dependency installs of a RUN step (language package managers only; system packages
-    are not part of the application's manifests)."""
-    run = ctx.run(step) if step.name == "RUN" else None
-    if run is None:
-        return []
-    out = []
-    for op in run.script.package_ops:
-        inst = _classify(run, step, op)
-        if inst is not None:
-            out.append(inst)
-    return out
+    are not part of the application's manifests). Computed once per step and lint context."""
+    memo = _INSTALLS.setdefault(ctx, {})
+    key = id(step.instruction)
+    if key not in memo:
+        run = ctx.run(step) if step.name == "RUN" else None
+        ops = run.script.package_ops if run is not None else []
+        assert run is not None or not ops
+        memo[key] = [i for op in ops if run and (i := _classify(run, step, op)) is not None]
+    return memo[key]
 
 
 def _classify(run: RunScript, step: Step, op: PackageOp) -> DependencyInstall | None:
