@@ -48,6 +48,7 @@ def _ctx(text: str, build_context: BuildContext | None = None) -> LintContext:
         "bundle install",
         "go mod download",
         "pip install gunicorn",
+        "pip wheel --wheel-dir /wheels -r requirements.txt",
     ],
 )
 def test_lw101_reports_installs_after_copying_the_source(install: str) -> None:

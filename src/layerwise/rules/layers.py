@@ -277,6 +277,9 @@ def _classify(run: RunScript, step: Step, op: PackageOp) -> DependencyInstall | 
     reqs += [ManifestFile(absolute(cwd, c), None, True) for c in op.constraints]
     if pip_like and op.action == "sync":  # `uv pip sync requirements.txt`
         return DependencyInstall(op, "manifest", cwd, tuple(reqs)) if reqs else None
+    if pip_like and op.action in ("build", "download") and op.requirements:
+        # `pip wheel -r` / `pip download -r`: a builder stage fetching the dependencies
+        return DependencyInstall(op, "manifest", cwd, tuple(reqs))
     if pip_like and op.action == "install":
         editables = [e for e in op.editables if _is_local_path(e)]
         locals_ = [p.raw for p in op.packages if p.kind == "path"] + editables
