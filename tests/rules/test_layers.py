@@ -10,12 +10,11 @@ import pytest
 from layerwise import parse_dockerfile
 from layerwise.context.project import BuildContext
 from layerwise.rules.base import LintContext
-from layerwise.rules.layers import (
+from layerwise.rules.layers import hadolint_command_count, is_volatile_arg
+from layerwise.rules.manifests import (
     copies_source,
     dependency_installs,
-    hadolint_command_count,
     is_manifest,
-    is_volatile_arg,
     is_whole_context,
     manifest_first,
 )
