@@ -107,11 +107,11 @@ def lint_command(
 
 def _load_context(dockerfile: Path, context_dir: str | None) -> object | None:
     try:
-        from layerwise.context.project import BuildContext  # type: ignore[import-not-found]
+        from layerwise.context.project import BuildContext
     except ImportError:  # pragma: no cover - until the context engine is wired in
         return None
     directory = Path(context_dir) if context_dir else dockerfile.parent
-    return BuildContext.load(directory, dockerfile)  # type: ignore[no-any-return]
+    return BuildContext.load(directory, dockerfile)
 
 
 def _print(findings: list[Finding], sources: dict[str | None, str], fmt: str, base: Path) -> None:
