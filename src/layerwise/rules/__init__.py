@@ -8,8 +8,11 @@ workflow, LW8xx dependencies.
 
 from __future__ import annotations
 
-from layerwise.rules import correctness  # noqa: F401  (registers LW0xx)
-from layerwise.rules import pinning  # noqa: F401  (registers LW5xx)
+from layerwise.rules import (
+    correctness,  # noqa: F401  (registers LW0xx)
+    pinning,  # noqa: F401  (registers LW5xx)
+    security,  # noqa: F401  (registers LW4xx)
+)
 from layerwise.rules.base import Example, Finding, Fix, LintContext, Rule, Severity, registry
 from layerwise.rules.engine import LintResult, lint
 

@@ -12,6 +12,7 @@ rationale says why.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -22,6 +23,7 @@ from typing import ClassVar
 from layerwise.dockerfile.lex import Lexer, LexError
 from layerwise.dockerfile.model import Stage, Step
 from layerwise.rules.base import Edit, Example, Finding, LintContext, Rule, Severity, register
+from layerwise.rules.security import run_scripts, stage_chain
 from layerwise.shell.packages import Package, PackageOp
 from layerwise.shell.run import RunScript
 from layerwise.shell.syntax import Command, ShellWord
@@ -124,16 +126,6 @@ def _has_unknown_vars(text: str, ctx: LintContext) -> bool:
 # -- packages named in RUN ------------------------------------------------------------------------
 
 
-def run_scripts(ctx: LintContext) -> Iterator[tuple[Step, RunScript]]:
-    """Every RUN of every stage (ONBUILD RUN triggers included), with its parsed script."""
-    for step in ctx.model.steps():
-        if step.name not in ("RUN", "ONBUILD"):
-            continue
-        rs = ctx.run(step)
-        if rs is not None:
-            yield step, rs
-
-
 class _PinRule(Rule):
     """Shared shape of the "pin versions in <manager>" rules: which package arguments of a
     command the rule looks at, and whether one argument's text names a version."""
@@ -160,9 +152,7 @@ class _PinRule(Rule):
                     continue
                 bad: list[str] = []
                 for p in packages:
-                    bad += unpinned_texts(
-                        p, rs.script.env, lambda raw, _op=op: self.pinned(raw, _op)
-                    )
+                    bad += unpinned_texts(p, rs.script.env, functools.partial(self.pinned, op=op))
                 if not bad:
                     continue
                 names = ", ".join(_shown(b) for b in bad[:6])
@@ -433,59 +423,18 @@ def _kind_is_file(raw: str) -> bool:
 # gem install's options that take no value (any other option is taken to consume the next word,
 # as hadolint does: `--use-system-libraries true`)
 _GEM_BOOLEAN = frozenset(
-    [
-        "--no-document",
-        "-N",
-        "--no-ri",
-        "--no-rdoc",
-        "--document",
-        "--user-install",
-        "--no-user-install",
-        "--env-shebang",
-        "-E",
-        "--no-env-shebang",
-        "--force",
-        "-f",
-        "--no-force",
-        "--local",
-        "-l",
-        "--remote",
-        "-r",
-        "--both",
-        "-b",
-        "--conservative",
-        "--minimal-deps",
-        "--ignore-dependencies",
-        "--development",
-        "--development-all",
-        "--prerelease",
-        "--pre",
-        "--no-prerelease",
-        "--wrappers",
-        "-w",
-        "--no-wrappers",
-        "--default",
-        "--explain",
-        "--lock",
-        "--no-lock",
-        "--suggestions",
-        "--no-suggestions",
-        "--quiet",
-        "-q",
-        "--verbose",
-        "-V",
-        "--silent",
-        "--no-verbose",
-        "--backtrace",
-        "--debug",
-        "--clear-sources",
-        "--post-install-message",
-        "--no-post-install-message",
-        "--vendor",
-        "--format-executable",
-        "--no-format-executable",
-    ]
-)
+    {
+        "--no-document", "-N", "--no-ri", "--no-rdoc", "--document", "--user-install",
+        "--no-user-install", "--env-shebang", "-E", "--no-env-shebang", "--force", "-f",
+        "--no-force", "--local", "-l", "--remote", "-r", "--both", "-b", "--conservative",
+        "--minimal-deps", "--ignore-dependencies", "--development", "--development-all",
+        "--prerelease", "--pre", "--no-prerelease", "--wrappers", "-w", "--no-wrappers",
+        "--default", "--explain", "--lock", "--no-lock", "--suggestions", "--no-suggestions",
+        "--quiet", "-q", "--verbose", "-V", "--silent", "--no-verbose", "--backtrace", "--debug",
+        "--clear-sources", "--post-install-message", "--no-post-install-message", "--vendor",
+        "--format-executable", "--no-format-executable",
+    }
+)  # fmt: skip
 
 
 def _gem_arguments(cmd: Command) -> set[ShellWord]:
@@ -722,9 +671,9 @@ def read_requirements(
                         Requirement(target, "", path, number, pinned=False, loose=False)
                     )
             continue  # options: index URLs, --hash continuation, --pre ...
-        req = _parse_requirement(stripped, path, number)
-        if req is not None:
-            result.requirements.append(req)
+        parsed = _parse_requirement(stripped, path, number)
+        if parsed is not None:
+            result.requirements.append(parsed)
     return result
 
 
@@ -810,9 +759,12 @@ class RequirementsPinned(Rule):
         files={"requirements.txt": "flask>=2\nrequests\ngunicorn==22.0.0\n"},
     )
     good = Example(
-        "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
-        "RUN pip install --no-cache-dir -r requirements.txt\n",
-        files={"requirements.txt": "flask==3.0.3\nrequests==2.32.3\ngunicorn==22.0.0\n"},
+        "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt constraints.txt ./\n"
+        "RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt\n",
+        files={
+            "requirements.txt": "flask>=2\nrequests\ngunicorn==22.0.0\n",
+            "constraints.txt": "flask==3.0.3\nrequests==2.32.3\n",
+        },
     )
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
@@ -830,12 +782,20 @@ class RequirementsPinned(Rule):
                 for op in rs.script.package_ops:
                     if op.manager not in ("pip", "uv") or op.action not in ("install", "sync"):
                         continue
+                    if op.has("--require-hashes"):
+                        continue  # pip refuses anything not pinned with == in this mode
+                    constraints: dict[str, Requirement] = {}
+                    for path in op.constraints:
+                        source = context_source(ctx, stage, step, path, files.is_dir)
+                        if source is not None:
+                            for req in read_requirements(files.read, source).requirements:
+                                constraints.setdefault(req.name, req)
                     for req_path in op.requirements:
                         source = context_source(ctx, stage, step, req_path, files.is_dir)
                         if source is None or (step.instruction.index, source) in reported:
                             continue
                         reported.add((step.instruction.index, source))
-                        finding = self._check_file(ctx, rs, op, source, files.read)
+                        finding = self._check_file(ctx, rs, op, source, files.read, constraints)
                         if finding is not None:
                             yield finding
 
@@ -846,12 +806,15 @@ class RequirementsPinned(Rule):
         op: PackageOp,
         source: str,
         reader: Callable[[str], str | None],
+        constraints: dict[str, Requirement],
     ) -> Finding | None:
         parsed = read_requirements(reader, source)
-        if parsed.missing == [source]:
-            return None  # not in the context: the context rules report that
+        if parsed.missing == [source] or parsed.hashes:
+            return None  # missing: the context rules say so; hashes: pip enforces == pins
+        for name, req in constraints.items():
+            parsed.constraints.setdefault(name, req)
         bad = parsed.unpinned()
-        if not bad or (parsed.hashes and all(r.spec for r in bad)):
+        if not bad:
             return None
         loose = [r for r in bad if r.loose]
         open_ = [r for r in bad if not r.loose]
@@ -932,7 +895,7 @@ def context_source(
             rel = _relative_under(target, mount)
             if rel is not None:
                 return rel if src == "." else posixpath.join(src, rel)
-    for st in reversed(_stage_chain(ctx, stage)):
+    for st in reversed(stage_chain(ctx.model, stage)):
         steps = st.steps[: st.steps.index(step)] if st is stage else st.steps
         for earlier in reversed(steps):
             if earlier.name not in ("COPY", "ADD") or len(earlier.expanded) < 2:
@@ -987,17 +950,6 @@ def _relative_under(target: str, directory: str) -> str | None:
     if target.startswith(directory + "/"):
         return target[len(directory) + 1 :]
     return None
-
-
-def _stage_chain(ctx: LintContext, stage: Stage) -> list[Stage]:
-    """The stage and the stages it is built FROM, base first."""
-    chain = [stage]
-    seen = {stage.index}
-    while chain[0].base_stage is not None and chain[0].base_stage not in seen:
-        base = ctx.model.stages[chain[0].base_stage]
-        seen.add(base.index)
-        chain.insert(0, base)
-    return chain
 
 
 # -- lock files -----------------------------------------------------------------------------------
@@ -1098,7 +1050,7 @@ def _lock_copied(
             if posixpath.normpath(posixpath.join(step.workdir, mount)) in (target, project):
                 return True
     manifest_copied = False
-    for st in _stage_chain(ctx, stage):
+    for st in stage_chain(ctx.model, stage):
         steps = st.steps[: st.steps.index(step)] if st is stage else st.steps
         for earlier in steps:
             if earlier.name not in ("COPY", "ADD") or len(earlier.expanded) < 2:
@@ -1370,7 +1322,7 @@ class TrustedRegistry(Rule):
         for stage in ctx.model.stages:
             image = stage.image
             if image is not None and not _registry_allowed(image.registry, allowed):
-                yield self._finding(ctx, stage.from_instruction.words[0].span, stage.image.raw)
+                yield self._finding(ctx, stage.from_instruction.words[0].span, image.raw)
             for ref, ins in stage.external_images:
                 try:
                     image = parse_reference(ref)
