@@ -222,7 +222,7 @@ class AptPin(_PinRule):
         "`apt install` are checked too."
     )
     hadolint = ("DL3008",)
-    example: ClassVar[str] = "apt-get install curl=<version>"
+    example: ClassVar[str] = "apt-get install <package>=<version>"
     bad = Example("FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n")
     good = Example(
         "FROM debian:bookworm-slim\n"
@@ -714,9 +714,7 @@ def _parse_requirement(text: str, path: str, number: int) -> Requirement | None:
     from packaging.requirements import Requirement as PepRequirement
 
     spec_text = text.split(" --", 1)[0].strip()  # per-requirement options (`--hash=...`)
-    if re.match(r"^(?:\.{0,2}/|~|file:)", spec_text) or spec_text.endswith(
-        (".whl", ".tar.gz", ".zip")
-    ):
+    if re.match(r"^(?:\.{0,2}/|~|file:)", spec_text):
         return Requirement(spec_text, "", path, number, pinned=True, loose=False)
     if re.match(r"^[a-z][a-z0-9+.-]*://", spec_text, re.I):
         return Requirement(spec_text, "", path, number, pinned=True, loose=False)
@@ -726,6 +724,8 @@ def _parse_requirement(text: str, path: str, number: int) -> Requirement | None:
     try:
         req = PepRequirement(spec_text)
     except InvalidRequirement:
+        if spec_text.endswith((".whl", ".tar.gz", ".zip")):  # a local archive
+            return Requirement(spec_text, "", path, number, pinned=True, loose=False)
         return None
     name = req.name.lower().replace("_", "-")
     if req.url:
@@ -1095,7 +1095,8 @@ class PipInlinePackages(Rule):
         "so local runs, tests and dependency-update tools do not see them, and they cannot be "
         "locked. Seeds 001 and 003 keep them in a manifest that is copied first and installed "
         "with `pip install -r`. Installers and build tools (pip, setuptools, wheel, poetry, "
-        "uv, pipenv ...) are not reported."
+        "uv, pipenv ...) are not reported, nor is a single package (usually the tool an "
+        "image exists to run)."
     )
     bad = Example(
         "FROM python:3.11-slim\nRUN pip install --no-cache-dir flask==3.0.3 gunicorn==22.0.0\n"
@@ -1117,8 +1118,8 @@ class PipInlinePackages(Rule):
                     and not (p.word is not None and p.word.dynamic)
                     and p.name.lower().replace("_", "-") not in _TOOLS
                 ]
-                if not named:
-                    continue
+                if len(named) < 2:
+                    continue  # one package is usually a tool the image exists to run
                 shown = ", ".join(p.name for p in named[:5])
                 more = f" and {len(named) - 5} more" if len(named) > 5 else ""
                 yield self.finding(

@@ -227,7 +227,8 @@ _DOCKER_SECRET = re.compile(
     r"(?:_|$)"
 )
 _DOCKER_ALLOW = re.compile(r"(?i)(?:_|^)(?:public|file|version)(?:_|$)")
-# hadolint's DL3064: well-known variable names, and substrings anywhere in the name.
+# hadolint's DL3064: well-known variable names, and substrings of the name (layerwise: at the end
+# of a word, see `_ends_word`).
 _HADOLINT_NAMES = frozenset(
     {
         "ACCESS_TOKEN", "APPLICATION_KEY", "APP_SECRET", "AUTH_TOKEN", "AWS_ACCESS_KEY_ID",
@@ -248,6 +249,14 @@ _HADOLINT_SUBSTRINGS = ("api_key", "client_key", "password", "private", "secret"
 # hadolint also reports names containing "username" and a few well-known non-secrets (user
 # names, an OS name, a device name): layerwise does not (a user name is not a secret).
 _NOT_SECRET = re.compile(r"(?i)(?:^|_)(?:user|username|email|os_name|device_name|sudo)$")
+# Names that say where a secret is, or that it is public: a path, a URL, a host, a version, a
+# GPG key id used to verify downloads (`GPG_KEY` in the official images).
+_WHERE_NOT_WHAT = re.compile(
+    r"(?i)(?:^|_)(?:file|path|dir|url|uri|host|server|endpoint|domain|version|public)"
+    r"(?:_|$)|(?:^|_)(?:gpg|pgp|gnupg)(?:_|$)"
+)
+# Well-known variables whose value is a file path, whatever their name says.
+_PATH_VALUED = frozenset(("GOOGLE_APPLICATION_CREDENTIALS", "AWS_SHARED_CREDENTIALS_FILE"))
 # Kinds, most specific first, for the message.
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("private key", re.compile(r"(?i)private")),
@@ -259,6 +268,21 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("credentials", re.compile(r"(?i)credential|auth")),
     ("key", re.compile(r"(?i)key")),
 )
+
+
+def _ends_word(name: str, lower: str, part: str) -> bool:
+    """`part` occurs in the name and ends a word there (`GITHUB_TOKEN`, `apiToken`,
+    `DB_PASSWORDS`), so `TOKENIZER_MODEL` is not a token. hadolint matches any substring."""
+    start = lower.find(part)
+    while start != -1:
+        end = start + len(part)
+        rest = name[end:]
+        if rest[:1] == "s" or rest[:1] == "S":
+            rest = rest[1:]
+        if not rest or not rest[0].isalpha() or rest[0].isupper() and not name.isupper():
+            return True
+        start = lower.find(part, start + 1)
+    return False
 
 
 @dataclass(frozen=True)
@@ -273,10 +297,12 @@ def secret_name(name: str) -> SecretName | None:
     upper = name.upper()
     lower = name.lower()
     docker = bool(_DOCKER_SECRET.search(name)) and not _DOCKER_ALLOW.search(name)
-    hadolint = upper in _HADOLINT_NAMES or any(s in lower for s in _HADOLINT_SUBSTRINGS)
+    hadolint = upper in _HADOLINT_NAMES or any(
+        _ends_word(name, lower, s) for s in _HADOLINT_SUBSTRINGS
+    )
     if not (docker or hadolint) or _NOT_SECRET.search(name):
         return None
-    if re.search(r"(?i)(?:^|_)(?:file|path|dir|url|version|public)(?:_|$)", name):
+    if _WHERE_NOT_WHAT.search(name) or upper in _PATH_VALUED:
         return None  # where a secret is, or a public key: not the secret itself
     kind = next((k for k, rx in _KINDS if rx.search(name)), "secret")
     return SecretName(kind, hadolint, docker)
@@ -329,18 +355,30 @@ class SecretInArgOrEnv(Rule):
         covers = (("DL3064",) if found.hadolint else ()) + (
             ("SecretsUsedInArgOrEnv",) if found.docker else ()
         )
-        where = (
-            "stored in the image configuration"
-            if what == "ENV"
-            else "recorded in the image history and build cache"
-        )
+        if what == "ENV":
+            advice = (
+                "its value is stored in the image configuration: give it to the container at "
+                "run time (`docker run -e`, Compose `secrets`), or to a build step with "
+                f"`RUN --mount=type=secret,id={name.lower()},env={name}`"
+            )
+        else:
+            advice = (
+                "its value is recorded in the image history and build cache: use "
+                f"`RUN --mount=type=secret,id={name.lower()},env={name}` for the step that "
+                "needs it"
+            )
         yield self.finding(
             ctx,
             span,
-            f"{what} {name} looks like a {found.kind}: its value is {where}; use "
-            f"`RUN --mount=type=secret,id={name.lower()},env={name}` for the step that needs it",
+            f"{what} {name} looks like {_article(found.kind)}: {advice}",
             covers=covers,
         )
+
+
+def _article(kind: str) -> str:
+    if kind == "credentials":
+        return kind
+    return ("an " if kind[0].lower() in "aeiou" else "a ") + kind
 
 
 # -- secret files copied into an image ------------------------------------------------------------
@@ -538,6 +576,8 @@ class WorldWritable(Rule):
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         for _step, rs in run_scripts(ctx):
             for op in rs.script.facts.world_writable_chmods:
+                if op.value is not None and _sticky(op.value):
+                    continue  # 1777: a shared scratch directory like /tmp, by design
                 paths = " ".join(op.paths) or "the path"
                 yield self.finding(
                     ctx,
@@ -586,6 +626,14 @@ class RemoteAddChecksum(Rule):
                     f"ADD downloads {_url_shown(word.value)} without `--checksum`: add "
                     "`--checksum=sha256:<digest>` so the build verifies what it downloads",
                 )
+
+
+def _sticky(mode: str) -> bool:
+    """Does a chmod mode set the sticky bit (`1777`, `+t`): only owners may delete or rename
+    entries, as in /tmp."""
+    if re.fullmatch(r"[0-7]{4}", mode):
+        return int(mode[0]) & 1 == 1
+    return re.search(r"[+=][rwxXs]*t", mode) is not None
 
 
 def _url_shown(url: str) -> str:
