@@ -319,8 +319,9 @@ class SecretInArgOrEnv(Rule):
         "them with `docker inspect`. ARG values used by a RUN are recorded in the image history "
         "and in the build cache. A password, token or key passed this way leaks with the "
         "image. Mount it for the one step that needs it instead: "
-        "`RUN --mount=type=secret,id=npm_token,env=NPM_TOKEN npm ci` with "
-        "`docker build --secret id=npm_token,env=NPM_TOKEN` (Compose: `build.secrets`). "
+        "`RUN --mount=type=secret,id=npm_token NPM_TOKEN=$(cat /run/secrets/npm_token) npm ci` "
+        "with `docker build --secret id=npm_token,env=NPM_TOKEN` (Compose: `build.secrets`); "
+        "Dockerfile syntax 1.10 adds `env=NPM_TOKEN` to the mount (older engines refuse it). "
         "Names are judged as Docker's SecretsUsedInArgOrEnv and hadolint's DL3064 do, except "
         "that user names and paths to secret files are not secrets. Only the name is ever "
         "reported, never the value."
@@ -330,7 +331,8 @@ class SecretInArgOrEnv(Rule):
     bad = Example("FROM python:3.11-slim\nARG PIP_INDEX_TOKEN\nRUN echo building\n")
     good = Example(
         "FROM python:3.11-slim\n"
-        "RUN --mount=type=secret,id=pip_token,env=PIP_INDEX_TOKEN echo building\n"
+        "RUN --mount=type=secret,id=pip_token PIP_INDEX_TOKEN=$(cat /run/secrets/pip_token) "
+        "echo building\n"
     )
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
@@ -355,17 +357,19 @@ class SecretInArgOrEnv(Rule):
         covers = (("DL3064",) if found.hadolint else ()) + (
             ("SecretsUsedInArgOrEnv",) if found.docker else ()
         )
+        mount = (
+            f"`RUN --mount=type=secret,id={name.lower()}` reading /run/secrets/{name.lower()} "
+            f"(or `env={name}` in the mount, Dockerfile syntax 1.10+)"
+        )
         if what == "ENV":
             advice = (
                 "its value is stored in the image configuration: give it to the container at "
-                "run time (`docker run -e`, Compose `secrets`), or to a build step with "
-                f"`RUN --mount=type=secret,id={name.lower()},env={name}`"
+                f"run time (`docker run -e`, Compose `secrets`), or to a build step with {mount}"
             )
         else:
             advice = (
-                "its value is recorded in the image history and build cache: use "
-                f"`RUN --mount=type=secret,id={name.lower()},env={name}` for the step that "
-                "needs it"
+                "its value is recorded in the image history and build cache: mount it for the "
+                f"step that needs it, {mount}"
             )
         yield self.finding(
             ctx,
@@ -703,12 +707,16 @@ class UseraddLogInit(Rule):
     id = "LW409"
     name = "useradd-no-log-init"
     title = "useradd with a large uid without -l"
-    severity = Severity.WARNING
+    severity = Severity.INFO
     rationale = (
-        "useradd records every uid in /var/log/lastlog and /var/log/faillog, sparse files "
-        "indexed by uid: with a uid such as 1000000 they become hundreds of megabytes, which "
-        "an image layer stores in full. `useradd -l` (`--no-log-init`) skips those records. "
-        "A uid from a variable is treated as possibly large. The fix adds `-l`."
+        "Some useradd versions write a record for the new uid into /var/log/lastlog and "
+        "/var/log/faillog, sparse files indexed by uid: with a uid such as 1000000 the record "
+        "sits hundreds of megabytes into the file, and an image layer stores the file in "
+        "full. `useradd -l` (`--no-log-init`) skips those records and is harmless everywhere. "
+        "Informational: Debian 12's useradd (shadow 4.13) writes no record for a new uid, so "
+        "the layer stays small there with or without `-l` (layerwise's integration tests "
+        "check this); older shadow-utils releases do not. A uid from a variable is treated as "
+        "possibly large. The fix adds `-l`."
     )
     hadolint = ("DL3046",)
     bad = Example("FROM debian:bookworm-slim\nRUN useradd -u 1000001 app\n")
