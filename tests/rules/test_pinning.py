@@ -128,7 +128,8 @@ def test_apt_pin(run: str, n: int) -> None:
 
 def test_apt_pin_message_lists_the_packages_and_covers() -> None:
     (f,) = findings(
-        "FROM debian:bookworm-slim\nRUN apt-get update \\\n  && apt-get install -y curl=1 git vim\n",
+        "FROM debian:bookworm-slim\n"
+        "RUN apt-get update \\\n  && apt-get install -y curl=1 git vim\n",
         "LW503",
     )
     assert "git, vim" in f.message and "curl" not in f.message.split(":")[1]

@@ -279,7 +279,7 @@ def _ends_word(name: str, lower: str, part: str) -> bool:
         rest = name[end:]
         if rest[:1] == "s" or rest[:1] == "S":
             rest = rest[1:]
-        if not rest or not rest[0].isalpha() or rest[0].isupper() and not name.isupper():
+        if not rest or not rest[0].isalpha() or (rest[0].isupper() and not name.isupper()):
             return True
         start = lower.find(part, start + 1)
     return False
