@@ -454,14 +454,14 @@ class SecretFileCopied(Rule):
 
     @staticmethod
     def _resolved(ctx: LintContext) -> dict[int, list[tuple[str, str]]]:
-        """Secret-looking files each COPY/ADD step really copies, from the build context."""
+        """Secret-looking files each COPY/ADD step really copies, from the build context (its
+        secret scan of the whole context is done once and shared with the context rules)."""
         bc = ctx.build_context
         step_reads = getattr(bc, "step_reads", None)
-        snapshot = getattr(bc, "snapshot", None)
-        if step_reads is None or snapshot is None:
+        secrets = getattr(bc, "secrets", None)
+        if step_reads is None or not secrets:
             return {}
-        from layerwise.context.secrets import find_secrets
-
+        by_path = {s.path: s.kind for s in secrets}
         out: dict[int, list[tuple[str, str]]] = {}
         for sr in step_reads:
             if sr.read.via == "mount":
@@ -470,9 +470,9 @@ class SecretFileCopied(Rule):
             step = _step_at(ctx.model, sr.step.instruction.index)
             if step is None:
                 continue
-            found = find_secrets(snapshot, sr.result.reads)
+            found = sorted(p for p in sr.result.reads if p in by_path)
             if found:
-                out.setdefault(id(step), []).extend((s.path, s.kind) for s in found)
+                out.setdefault(id(step), []).extend((p, by_path[p]) for p in found)
         return out
 
 
