@@ -451,8 +451,11 @@ class FromPlatformFlagConstDisallowed(Rule):
             flag = stage.from_instruction.flag("platform")
             if flag is None or not flag.value or "$" in flag.value:
                 continue
-            # Docker allows a constant when the stage is named after it (`AS amd64`).
-            if stage.name and stage.name in flag.value.replace("/", "-"):
+            # Docker allows a constant when the stage's name contains its OS or architecture
+            # (`FROM --platform=linux/amd64 ... AS build_amd64`).
+            os_name, _, rest = flag.value.partition("/")
+            arch = rest.split("/", 1)[0]
+            if stage.name and any(part and part in stage.name for part in (os_name, arch)):
                 continue
             yield self.finding(
                 ctx, flag.span, f"FROM --platform flag should not use constant value {flag.value!r}"

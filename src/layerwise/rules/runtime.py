@@ -344,9 +344,12 @@ def _is_python_program(argv: Sequence[str]) -> bool:
     if not argv:
         return False
     name = argv[0].rsplit("/", 1)[-1]
-    if name in _PYTHON_PROGRAMS or _PYTHON_VERSIONED.fullmatch(name):
-        return True
-    return name.endswith(".py") or (len(argv) > 1 and argv[1].endswith("manage.py"))
+    if name.startswith(("python", "pypy")) and (
+        name in _PYTHON_PROGRAMS or _PYTHON_VERSIONED.fullmatch(name)
+    ):
+        # A bare interpreter (the official images' `CMD ["python3"]`) is a REPL, not an app.
+        return len(argv) > 1
+    return name in _PYTHON_PROGRAMS or name.endswith(".py")
 
 
 def _python_image(model: Model, stage: Stage) -> bool:
@@ -396,7 +399,7 @@ class PythonRuntimeEnv(Rule):
         python_start = [argv for argv in start if _is_python_program(argv)]
         if not (_python_image(ctx.model, final) or python_start):
             return
-        env = final.env
+        env = _env_values(steps)
         missing = []
         for var, option in _PYTHON_ENV.items():
             if env.get(var):
@@ -418,6 +421,17 @@ class PythonRuntimeEnv(Rule):
             "bytecode is written at run time",
             fix=fix,
         )
+
+
+def _env_values(steps: Sequence[Step]) -> dict[str, str]:
+    """Values set by ENV (not ARG: build arguments are gone when the container runs)."""
+    out: dict[str, str] = {}
+    for step in steps:
+        if step.name == "ENV":
+            for pair in step.expanded:
+                key, _, value = pair.partition("=")
+                out[key] = value
+    return out
 
 
 def _has_python_option(argv: Sequence[str], option: str) -> bool:
@@ -908,18 +922,23 @@ class CopyFromUnknownStage(Rule):
                 or "@" in ref
             ):
                 continue
-            guess = _closest(ref.lower(), names)
-            hint = (
-                f"did you mean the stage {guess!r}?"
-                if guess
-                else "if an image is meant, give it a tag or digest"
-            )
-            yield self.finding(
-                ctx,
-                flag.span,
-                f"`--from={ref}` is not a stage defined before this one: BuildKit will pull the "
-                f"image '{ref}:latest' ({hint})",
-            )
+            if "/" in ref or "." in ref:
+                message = (
+                    f"`--from={ref}` copies from an image without a tag or digest: BuildKit "
+                    f"pulls '{ref}:latest', which changes under you; pin a tag or digest"
+                )
+            else:
+                guess = _closest(ref.lower(), names)
+                hint = (
+                    f"did you mean the stage {guess!r}?"
+                    if guess
+                    else "if an image is meant, give it a tag or digest"
+                )
+                message = (
+                    f"`--from={ref}` is not a stage defined before this one: BuildKit will pull "
+                    f"the image '{ref}:latest' ({hint})"
+                )
+            yield self.finding(ctx, flag.span, message)
 
 
 # -- LW612 ---------------------------------------------------------------------------------------
@@ -1295,11 +1314,15 @@ class UndefinedVariable(Rule):
             for step in stage.steps:
                 if not step.unmatched:
                     continue
-                known = set(step.env) | set(step.args) | {"PATH"}
-                for name in sorted(step.unmatched - known - _NON_ENV_ARGS):
+                known = set(step.env) | set(step.args)
+                for name in sorted(step.unmatched - known - {"PATH"} - _NON_ENV_ARGS):
                     guess = _closest(name, known)
-                    if image_base and name == name.upper() and guess is None:
-                        continue  # may come from the base image's ENV
+                    if image_base and name == name.upper():
+                        # Upper case may come from the base image's ENV (GOPATH on golang):
+                        # only a one-letter slip from a name defined here is reported.
+                        guess = next((k for k in sorted(known) if _one_edit(name, k)), None)
+                        if guess is None:
+                            continue
                     hint = f" (did you mean ${guess}?)" if guess else ""
                     yield self.finding(
                         ctx,
@@ -1307,6 +1330,23 @@ class UndefinedVariable(Rule):
                         f"Usage of undefined variable '${name}'{hint}: it expands to an empty "
                         "string",
                     )
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether two different names are one insertion, deletion, substitution or swap of
+    neighbours apart."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 # -- LW620 ---------------------------------------------------------------------------------------
