@@ -16,6 +16,7 @@ import difflib
 import json
 import posixpath
 import re
+import shlex
 from collections.abc import Iterable, Iterator, Sequence
 
 from layerwise.dockerfile.lex import Lexer, LexError
@@ -281,33 +282,26 @@ class ShellFormCommand(Rule):
         )
 
 
+_RESERVED = frozenset(
+    {"!", "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do",
+     "done", "in", "function", "select", "time", "exec", "eval", "export", "set", "."}
+)  # fmt: skip
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
 def _plain_words(command: str) -> list[str] | None:
     """The argv of a command that is only words (quotes allowed), or None when the shell
-    would do more than split it: operators, variables, globs, redirections, assignments."""
-    script = analyze(command)
-    if script.parse_error or len(script.commands) != 1:
+    would do more than split it: operators, variables, globs, redirections, escapes,
+    comments, assignments, reserved words and builtins that change the shell itself."""
+    if _unquoted_syntax(command):
         return None
-    cmd = script.commands[0]
-    if (
-        cmd.depth
-        or cmd.assignments
-        or cmd.redirects
-        or cmd.wrappers
-        or cmd.negated
-        or cmd.background
-        or cmd.connector
-        or any(w.dynamic for w in cmd.words)
-        or not cmd.words
-    ):
+    try:
+        argv = shlex.split(command)  # POSIX quote removal: all that is left to do
+    except ValueError:
         return None
-    # Anything outside the words themselves (a trailing `;`, a comment) means more than argv.
-    rest = command[: cmd.words[0].start] + command[cmd.words[-1].end :]
-    if rest.strip():
+    if not argv or argv[0] in _RESERVED or _ASSIGNMENT.match(argv[0]):
         return None
-    for word in cmd.words:
-        if _unquoted_syntax(word.text):
-            return None
-    return cmd.argv
+    return argv
 
 
 def _unquoted_syntax(raw: str) -> bool:
