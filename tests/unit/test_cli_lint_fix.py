@@ -54,7 +54,7 @@ def test_select_and_ignore(bad_file: Path) -> None:
     only = json.loads(run_cli("lint", str(bad_file), "--format", "json", "--select", "LW008").out)
     assert {f["rule"] for f in only} == {"LW008"}
     rest = json.loads(run_cli("lint", str(bad_file), "--format", "json", "--ignore", "LW0").out)
-    assert rest == []
+    assert not [f for f in rest if f["rule"].startswith("LW0")]
 
 
 def test_suppression_comments(tmp_path: Path) -> None:
@@ -66,9 +66,9 @@ def test_suppression_comments(tmp_path: Path) -> None:
     data = json.loads(run_cli("lint", str(path), "--format", "json").out)
     assert [(f["rule"], f["line"]) for f in data if f["rule"] == "LW008"] == [("LW008", 6)]
     path.write_text("# layerwise: ignore-file=LW008\nFROM python:3.11-slim\nMAINTAINER a\n")
-    assert json.loads(run_cli("lint", str(path), "--format", "json").out) == []
+    assert json.loads(run_cli("lint", str(path), "--format", "json", "--select", "LW0").out) == []
     path.write_text("# check=skip=MaintainerDeprecated\nFROM python:3.11-slim\nMAINTAINER a\n")
-    assert json.loads(run_cli("lint", str(path), "--format", "json").out) == []
+    assert json.loads(run_cli("lint", str(path), "--format", "json", "--select", "LW0").out) == []
 
 
 def test_config_file(tmp_path: Path, bad_file: Path) -> None:
@@ -126,7 +126,7 @@ def test_fix_diff_write_backup(bad_file: Path) -> None:
 def test_fix_keeps_crlf_and_bom(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     path.write_bytes("\ufeffFROM python:3.11-slim\r\nENV A 1\r\n".encode())
-    assert run_cli("fix", str(path), "--write").code == 0
+    assert run_cli("fix", str(path), "--write", "--select", "LW007").code == 0
     assert path.read_bytes() == "\ufeffFROM python:3.11-slim\r\nENV A=1\r\n".encode()
 
 

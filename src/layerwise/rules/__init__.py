@@ -11,6 +11,7 @@ from __future__ import annotations
 from layerwise.rules import (
     correctness,  # noqa: F401  (registers LW0xx)
     runtime,  # noqa: F401  (registers LW6xx)
+    shellcheck,  # noqa: F401  (registers LW621, ShellCheck)
 )
 from layerwise.rules.base import Example, Finding, Fix, LintContext, Rule, Severity, registry
 from layerwise.rules.engine import LintResult, lint
