@@ -97,13 +97,22 @@ def instruction_line(df: Dockerfile, line: int) -> int:
     return line
 
 
-def compare(shared: Path = DEFAULT_SHARED, codes: Iterable[str] | None = None) -> Comparison:
+def compare(
+    shared: Path = DEFAULT_SHARED, codes: Iterable[str] | None = None, *, shellcheck: bool = False
+) -> Comparison:
+    """With `shellcheck`, LW621 runs too and ShellCheck's SC codes are compared as well."""
     corpus = shared / "corpus"
     recorded: dict[str, list[dict[str, object]]] = json.loads(
         (corpus / "hadolint-2.x.json").read_text()
     )
     mapped = mapped_codes()
     wanted = set(codes) if codes else set(mapped)
+    if shellcheck:
+        wanted |= {str(f["code"]) for fs in recorded.values() for f in fs}
+        wanted = {c for c in wanted if c in mapped or c.startswith("SC")}
+        for code in wanted:
+            if code.startswith("SC"):
+                mapped.setdefault(code, ["LW621"])
     stats = {c: CodeStats(c, mapped.get(c, [])) for c in sorted(wanted)}
     unparsed_h: list[str] = []
     unparsed_l: list[str] = []
@@ -127,8 +136,10 @@ def compare(shared: Path = DEFAULT_SHARED, codes: Iterable[str] | None = None) -
             if code in stats and isinstance(line, int):
                 theirs[code].add((name, instruction_line(df, line)))
         ours: dict[str, set[Key]] = defaultdict(set)
-        for finding in lint(df).findings:
+        for finding in lint(df, select=["LW"] if shellcheck else ()).findings:
             for code in finding.covers:
+                if code.startswith("SC") and code not in stats and shellcheck:
+                    stats[code] = CodeStats(code, ["LW621"])
                 if code in stats:
                     ours[code].add((name, instruction_line(df, finding.line)))
         for code, st in stats.items():
@@ -195,12 +206,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     parser.add_argument("--code", action="append", help="only these codes (repeatable)")
     parser.add_argument("--show", metavar="CODE", help="list the disagreements of one code")
+    parser.add_argument(
+        "--shellcheck", action="store_true", help="also run LW621 and compare SC codes (slow)"
+    )
     args = parser.parse_args(argv)
     if not (args.shared / "corpus" / "hadolint-2.x.json").is_file():
         print(f"no corpus under {args.shared} (use --shared)", file=sys.stderr)
         return 2
     codes = args.code or ([args.show] if args.show else None)
-    result = compare(args.shared, codes)
+    result = compare(args.shared, codes, shellcheck=args.shellcheck)
     if args.show:
         print(render_show(result, args.show))
     elif args.format == "markdown":
