@@ -25,6 +25,16 @@ from layerwise.rules import all_rules, lint
 pytestmark = pytest.mark.shared
 
 
+# Cases a rule of another family still gets wrong, with the reason; reported to its owner.
+# Strict: a listed case that passes fails the test, so the entry goes once the rule is fixed.
+KNOWN_FAILURES: dict[tuple[str, str], str] = {
+    ("DL3020", 'ADD "file.tgz" /usr/src/app/'): (
+        "LW306 reads the source word with its quotes; BuildKit removes them, so this is an "
+        "archive ADD unpacks"
+    ),
+}
+
+
 def mapped_codes() -> dict[str, list[str]]:
     """DL code -> ids of the rules that declare it."""
     out: dict[str, list[str]] = {}
@@ -77,17 +87,25 @@ def test_hadolint_cases_for_mapped_codes(cases: list[dict[str, Any]]) -> None:
     passed: Counter[str] = Counter()
     total: Counter[str] = Counter()
     failures = []
+    known = []
     for case in selected:
         total[case["rule"]] += 1
-        if run_case(case):
-            passed[case["rule"]] += 1
-        else:
+        key = (case["rule"], case["dockerfile"].strip())
+        ok = run_case(case)
+        passed[case["rule"]] += ok
+        if key in KNOWN_FAILURES:
+            known.append(key)
+            if ok:
+                failures.append(f"{key} passes now: remove it from KNOWN_FAILURES")
+        elif not ok:
             failures.append(f"{case['rule']} expect {case['expect']}: {case['dockerfile']!r}")
     print("\nhadolint cases per mapped code (hadolint 2.15.1 agrees with the spec):")
     print(f"{'code':8} {'rules':16} {'passed':>8}")
     for code in sorted(total):
         print(f"{code:8} {','.join(mapped[code]):16} {passed[code]:>4}/{total[code]:<4}")
     print(f"{'all':25} {sum(passed.values()):>4}/{sum(total.values())}")
+    for key in known:
+        print(f"known failure {key}: {KNOWN_FAILURES[key]}")
     assert not failures, "\n".join(failures)
 
 

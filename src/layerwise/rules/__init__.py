@@ -8,10 +8,11 @@ workflow, LW8xx dependencies.
 
 from __future__ import annotations
 
-from layerwise.rules import (
-    correctness,  # noqa: F401  (registers LW0xx)
-    runtime,  # noqa: F401  (registers LW6xx)
-    shellcheck,  # noqa: F401  (registers LW621, ShellCheck)
+from layerwise.rules import (  # noqa: F401  (each module registers its family)
+    buildcontext,  # LW3xx
+    correctness,  # LW0xx
+    runtime,  # LW6xx
+    shellcheck,  # LW621, ShellCheck
 )
 from layerwise.rules.base import Example, Finding, Fix, LintContext, Rule, Severity, registry
 from layerwise.rules.engine import LintResult, lint
