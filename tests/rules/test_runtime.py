@@ -138,6 +138,22 @@ def test_shell_form_cmd_fix_is_unsafe_under_an_entrypoint() -> None:
     assert fixed("LW602", text).endswith('CMD ["python", "app.py"]\n')
 
 
+@pytest.mark.parametrize(
+    ("base", "safety"),
+    [
+        ("python:3.11-slim", "safe"),
+        ("debian:bookworm-slim", "safe"),
+        ("scratch", "safe"),
+        ("ghcr.io/astral-sh/uv:python3.12-bookworm", "unsafe"),
+        ("node:20", "unsafe"),  # docker-entrypoint.sh reads CMD's words
+        ("postgres:16", "unsafe"),
+    ],
+)
+def test_shell_form_cmd_fix_depends_on_the_base_entrypoint(base: str, safety: str) -> None:
+    (finding,) = run("LW602", f"FROM {base}\nCMD app --serve\n")
+    assert finding.fix is not None and finding.fix.safety == safety
+
+
 def test_shell_form_entrypoint_fix_is_unsafe_with_a_cmd() -> None:
     # A shell-form ENTRYPOINT ignores CMD; in exec form CMD's words become its arguments.
     text = PY + 'ENTRYPOINT python app.py\nCMD ["--debug"]\n'

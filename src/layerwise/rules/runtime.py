@@ -228,7 +228,8 @@ class ShellFormCommand(Rule):
         "without a graceful shutdown. A shell-form ENTRYPOINT also ignores CMD and `docker run` "
         "arguments. The seeds' runtime stages all use the exec form. The fix writes the JSON "
         "form when the command is plain words; it is unsafe when an ENTRYPOINT/CMD pairing "
-        "changes meaning (an exec-form ENTRYPOINT would receive CMD's words as arguments). "
+        "changes meaning (an ENTRYPOINT, also one of a base image other than the official "
+        "python, debian, ubuntu, alpine and the like, would receive CMD's words). "
         "Docker's JSONArgsRecommended (which, like this rule, stays quiet when a SHELL "
         "instruction chose the shell) and hadolint's DL3025."
     )
@@ -264,8 +265,10 @@ class ShellFormCommand(Rule):
             return None
         model = ctx.model
         if ins.name == "CMD":
-            # An ENTRYPOINT receives CMD as its arguments: the words would change.
+            # An ENTRYPOINT receives CMD as its arguments: the words would change. The base
+            # image's own ENTRYPOINT is invisible here, so only bases known to have none count.
             pairing = any(s.name == "ENTRYPOINT" for s in _chain_steps(model, stage))
+            pairing = pairing or not _no_base_entrypoint(model, stage)
         else:
             # An exec-form ENTRYPOINT takes CMD as arguments; a shell-form one ignores it.
             # Docker clears an inherited CMD when a stage sets ENTRYPOINT, so only a CMD in
@@ -287,6 +290,22 @@ _RESERVED = frozenset(
      "done", "in", "function", "select", "time", "exec", "eval", "export", "set", "."}
 )  # fmt: skip
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+# Official images without an ENTRYPOINT: a CMD there is the whole command. (node, postgres,
+# eclipse-temurin and many others have an entrypoint script that reads CMD's words.)
+_NO_ENTRYPOINT_IMAGES = frozenset(
+    {"python", "pypy", "debian", "ubuntu", "alpine", "busybox", "fedora", "rockylinux",
+     "almalinux", "amazonlinux", "golang", "rust", "buildpack-deps", "gcc", "archlinux"}
+)  # fmt: skip
+
+
+def _no_base_entrypoint(model: Model, stage: Stage) -> bool:
+    root = _chain(model, stage)[0]
+    if root.is_scratch:
+        return True
+    ref = root.image
+    return ref is not None and ref.familiar_name in _NO_ENTRYPOINT_IMAGES
 
 
 def _plain_words(command: str) -> list[str] | None:
