@@ -8,11 +8,15 @@ workflow, LW8xx dependencies.
 
 from __future__ import annotations
 
-from layerwise.rules import (
-    buildcontext,  # noqa: F401  (registers LW3xx)
-    correctness,  # noqa: F401  (registers LW0xx)
-    layers,  # noqa: F401  (registers LW1xx)
-    size,  # noqa: F401  (registers LW2xx)
+from layerwise.rules import (  # noqa: F401  (importing a family registers its rules)
+    buildcontext,  # LW3xx
+    correctness,  # LW0xx
+    layers,  # LW1xx
+    pinning,  # LW5xx
+    runtime,  # LW6xx
+    security,  # LW4xx
+    shellcheck,  # LW621, ShellCheck
+    size,  # LW2xx
 )
 from layerwise.rules.base import Example, Finding, Fix, LintContext, Rule, Severity, registry
 from layerwise.rules.engine import LintResult, lint
