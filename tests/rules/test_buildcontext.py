@@ -87,3 +87,20 @@ def test_no_context_flag_skips_context_rules(tmp_path: Path) -> None:
     without = json.loads(run_cli("lint", str(tmp_path), "--format", "json", "--no-context").out)
     assert "LW305" in {f["rule"] for f in with_ctx}
     assert not {f["rule"] for f in without} & {"LW301", "LW305"}
+
+
+def test_lint_directory_runs_compose_rules_with_relative_paths(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "version: '3'\nservices:\n  web:\n    build: .\n    volumes: ['.:/app']\n"
+    )
+    (tmp_path / "Dockerfile").write_text(
+        'FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "a.py"]\n'
+    )
+    res = run_cli("lint", ".", "--format", "json", "--select", "LW7", cwd=tmp_path)
+    found = {(f["rule"], f["path"], f["line"]) for f in json.loads(res.out)}
+    assert ("LW706", "compose.yaml", 1) in found
+    assert ("LW701", "compose.yaml", 5) in found
+    assert res.code == 1
+    # A Dockerfile named explicitly does not pull in the directory's compose project.
+    res = run_cli("lint", "Dockerfile", "--format", "json", "--select", "LW7", cwd=tmp_path)
+    assert json.loads(res.out) == []

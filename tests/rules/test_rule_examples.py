@@ -20,6 +20,11 @@ RULES = all_rules()
 
 
 def _lint(rule: type[Rule], example: Example, tmp_path: Path) -> list[str]:
+    if rule.scope == "compose":
+        from layerwise.rules.compose import lint_compose_directory
+
+        _context(example, tmp_path)  # writes the files
+        return [f.rule for f in lint_compose_directory(tmp_path, select=[rule.id])]
     df = parse_dockerfile(example.dockerfile, "Dockerfile")
     context = _context(example, tmp_path) if rule.needs_context else None
     findings = lint(

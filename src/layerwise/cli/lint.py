@@ -23,6 +23,7 @@ from layerwise.report.findings import (
 )
 from layerwise.rules import all_rules
 from layerwise.rules.base import Finding, Severity
+from layerwise.rules.compose import lint_compose_directory
 from layerwise.rules.engine import lint
 
 FAIL_ON = ("error", "warning", "info", "style", "never")
@@ -104,6 +105,18 @@ def lint_command(
             continue
         findings.extend(result.findings)
         sources[df.path] = df.text
+    for directory in _directories(paths or ["."]):
+        try:
+            config = load_config(Path(config_path)) if config_path else find_config(directory)
+            findings.extend(
+                lint_compose_directory(
+                    directory, config=config, select=split_ids(select), ignore=split_ids(ignore)
+                )
+            )
+        except LayerwiseError as exc:
+            click.echo(str(exc), err=True)
+            failed = True
+    findings.sort(key=Finding.sort_key)
     _print(findings, sources, fmt, Path.cwd())
     if failed:
         raise click.exceptions.Exit(2)
@@ -111,6 +124,11 @@ def lint_command(
         threshold = Severity.parse(fail_on)
         if any(f.severity >= threshold for f in findings):
             raise click.exceptions.Exit(1)
+
+
+def _directories(paths: tuple[str, ...] | list[str]) -> list[Path]:
+    """The directories named on the command line: their Compose projects are linted too."""
+    return [Path(p) for p in paths if Path(p).is_dir()]
 
 
 def _load_context(dockerfile: Path, context_dir: str | None, model: Model) -> BuildContext:

@@ -26,6 +26,8 @@ def rule_markdown(rule: type[Rule], heading: str = "###") -> str:
         "unsafe": "unsafe (applied with `layerwise fix --unsafe`)",
         None: "none",
     }[rule.fix_safety]
+    if rule.scope == "compose":
+        return _compose_rule_markdown(rule, heading, fix)
     parts = [
         f"{heading} {rule.id} `{rule.name}`: {rule.title}",
         "",
@@ -48,6 +50,24 @@ def rule_markdown(rule: type[Rule], heading: str = "###") -> str:
     parts += ["", "Good:", "", "```dockerfile", rule.good.dockerfile.rstrip("\n"), "```"]
     if rule.fixed is not None:
         parts += ["", "Fixed:", "", "```dockerfile", rule.fixed.rstrip("\n"), "```"]
+    return "\n".join(parts) + "\n"
+
+
+def _compose_rule_markdown(rule: type[Rule], heading: str, fix: str) -> str:
+    parts = [
+        f"{heading} {rule.id} `{rule.name}`: {rule.title}",
+        "",
+        f"Severity: {rule.severity}. Reads the Compose project (compose files, .env, scripts)"
+        " and the Dockerfiles its services build.",
+        "",
+        rule.rationale,
+    ]
+    for label, example in (("Bad", rule.bad), ("Good", rule.good)):
+        parts += ["", f"{label}:"]
+        for name, text in sorted(example.files.items()):
+            if "compose" in name or name.startswith(".env"):
+                lang = "yaml" if name.endswith((".yaml", ".yml")) else "sh"
+                parts += ["", f"`{name}`:", "", f"```{lang}", text.rstrip("\n"), "```"]
     return "\n".join(parts) + "\n"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from layerwise.rules import (  # noqa: F401  (importing a family registers its rules)
     buildcontext,  # LW3xx
+    compose,  # LW7xx
     correctness,  # LW0xx
     layers,  # LW1xx
     pinning,  # LW5xx

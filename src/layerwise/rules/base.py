@@ -206,6 +206,8 @@ class Rule:
     fix_safety: ClassVar[Safety | None] = None
     # Rules that need the build context (files, .dockerignore) are skipped without one.
     needs_context: ClassVar[bool] = False
+    # What the rule reads: a Dockerfile (the default) or a Compose project (LW7xx).
+    scope: ClassVar[Literal["dockerfile", "compose"]] = "dockerfile"
     # Opt-in rules run only when a `select` (command line or config) names them: for checks
     # that cost far more than the rest of the lint (an external program per file).
     opt_in: ClassVar[bool] = False

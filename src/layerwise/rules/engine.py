@@ -110,14 +110,21 @@ class LintResult:
 
 
 def selected_rules(
-    config: Config, select: Sequence[str] = (), ignore: Sequence[str] = (), path: str | None = None
+    config: Config,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    path: str | None = None,
+    scope: str = "dockerfile",
 ) -> list[Rule]:
-    """The rules to run: registered, enabled by the config and the command line."""
+    """The rules to run on one kind of input: registered, enabled by the config and the
+    command line."""
     from layerwise import rules as _families  # noqa: F401 - importing registers every rule
 
     out = []
     named = [s.upper() for s in (*select, *config.select)]
     for rule_id, cls in sorted(registry().items()):
+        if cls.scope != scope:
+            continue
         if select and not any(rule_id.startswith(s.upper()) for s in select):
             continue
         if cls.opt_in and not any(rule_id.startswith(s) for s in named):
