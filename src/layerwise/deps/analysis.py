@@ -50,6 +50,7 @@ from layerwise.deps.names import (
     guess_modules,
     is_dev_tool,
 )
+from layerwise.dockerfile.model import Stage
 from layerwise.dockerfile.syntax import Instruction
 from layerwise.errors import LayerwiseError
 
@@ -296,7 +297,7 @@ def _command_uses(
         return programs, runtime, build
     chain = _final_chain(model)
     final_line_stages = []
-    stage = model.target
+    stage: Stage | None = model.target
     while stage is not None:
         final_line_stages.append(stage.index)
         stage = model.stages[stage.base_stage] if stage.base_stage is not None else None
@@ -309,13 +310,11 @@ def _command_uses(
                 argvs: list[list[str]] = []
                 args = list(ins.arguments)
                 if name == "HEALTHCHECK":
-                    if not args or args[0].upper() == "NONE":
+                    if not args or args[0].upper() != "CMD":
                         continue
-                    args = args[1:] if args[0].upper() == "CMD" else args
+                    args = args[1:]
                 if ins.json:
-                    argvs.append([str(a) for a in (ins.json or [])])
-                    if name == "HEALTHCHECK" and argvs[0][:1] == ["CMD"]:
-                        argvs[0] = argvs[0][1:]
+                    argvs.append(args)
                 else:
                     text = " ".join(args)
                     argvs.extend(c.argv for c in analyze(text, env=step.env).commands)
@@ -355,9 +354,7 @@ def analyze_context(
     of it really holds."""
     root = ctx.root
     notes: list[str] = []
-    dockerfile_rel = (
-        _relative(ctx.dockerfile, root) if ctx.dockerfile is not None else "Dockerfile"
-    )
+    dockerfile_rel = _relative(ctx.dockerfile, root) if ctx.dockerfile is not None else "Dockerfile"
     installs = dockerfile_installs(ctx) if ctx.model is not None else []
     cache: dict[str, ProjectManifest | RequirementsChain] = {}
     manifests: list[ManifestUse] = []
@@ -424,7 +421,7 @@ def analyze_context(
         refs.extend((r, kind) for r in scan.references if not r.typing)
     for m in cache.values():
         if isinstance(m, ProjectManifest):
-            for group, ep_name, value in m.entry_points:
+            for _group, _name, value in m.entry_points:
                 module = value.split(":", 1)[0].strip()
                 if module:
                     refs.append((Reference(module, m.rel, 0, ENTRY_POINT), RUNTIME))
@@ -438,7 +435,7 @@ def analyze_context(
 
     # Direct dependencies, first declaration wins for group and name.
     direct: dict[str, Dependency] = {}
-    for d, _inst in declared:
+    for d, _ in declared:
         dep = direct.get(d.key)
         if dep is None:
             dep = Dependency(
@@ -466,13 +463,13 @@ def analyze_context(
         for key in keys:
             usage.setdefault(key, []).append(Usage(kind, ref.where, ref.kind))
     for prog in programs:
-        key = script_map.get(prog.program)
-        if key is None and canonical(prog.program) in direct:
-            key = canonical(prog.program)
-        if key is not None:
+        provider = script_map.get(prog.program)
+        if provider is None and canonical(prog.program) in direct:
+            provider = canonical(prog.program)
+        if provider is not None:
             kind = RUNTIME if prog.runtime else BUILD
             where = f"{dockerfile_rel}:{prog.line}"
-            usage.setdefault(canonical(key), []).append(Usage(kind, where, "command"))
+            usage.setdefault(canonical(provider), []).append(Usage(kind, where, "command"))
 
     # The dependency graph in the image.
     closure: dict[str, set[str]] = {}
@@ -502,13 +499,13 @@ def analyze_context(
         dep.used = key in used
         dep.usage = usage.get(key, [])
         if environment is not None:
-            inst = environment.dists.get(key)
-            dep.installed = inst is not None
-            if inst is not None:
-                dep.version = inst.version
-                dep.name = inst.name
-                dep.installed_bytes = inst.bytes
-                dep.files = inst.files
+            got = environment.dists.get(key)
+            dep.installed = got is not None
+            if got is not None:
+                dep.version = got.version
+                dep.name = got.name
+                dep.installed_bytes = got.bytes
+                dep.files = got.files
 
     # What the suggested change removes: unused dependencies, and development tools that
     # nothing at run or build time uses.
@@ -543,21 +540,21 @@ def analyze_context(
         for c in closure.values():
             all_closure |= c
         for t in sorted(all_closure - set(direct)):
-            inst = environment.dists[t]
+            dist = environment.dists[t]
             holders = sorted(k for k, c in closure.items() if t in c)
             transitive[t] = Dependency(
-                inst.name,
+                dist.name,
                 t,
-                inst.version,
+                dist.version,
                 [],
                 False,
                 "",
                 bool(set(holders) & used),
                 usage=usage.get(t, []),
                 pulled_in_by=[direct[h].name for h in holders],
-                installed_bytes=inst.bytes,
-                files=inst.files,
-                dev_tool=is_dev_tool(inst.name),
+                installed_bytes=dist.bytes,
+                files=dist.files,
+                dev_tool=is_dev_tool(dist.name),
                 installed=True,
             )
     else:
@@ -572,8 +569,8 @@ def analyze_context(
         if dep.used:
             continue
         decl = dep.declarations[0]
-        inst = inst_of.get(key)
-        ins = inst.instruction if inst is not None else None
+        source = inst_of.get(key)
+        ins = source.instruction if source is not None else None
         test_use = [u for u in dep.usage if u.kind == TESTS]
         size = _size_text(dep.removable_bytes, environment)
         if environment is not None and not dep.installed:
@@ -598,8 +595,9 @@ def analyze_context(
         if shared:
             msg += f" (also required by {', '.join(shared)}, removed with it)"
         findings.append(
-            DepsFinding(code, dep.name, msg, dep.removable_bytes, decl.source, decl.line, ins,
-                        fixable=True)  # fmt: skip
+            DepsFinding(
+                code, dep.name, msg, dep.removable_bytes, decl.source, decl.line, ins, fixable=True
+            )
         )
     # Development tools that something in the image does use (RUN pytest, a test import).
     for key, dep in direct.items():
@@ -608,7 +606,7 @@ def analyze_context(
         if any(u.kind == RUNTIME for u in dep.usage):
             continue
         decl = dep.declarations[0]
-        inst = inst_of.get(key)
+        source = inst_of.get(key)
         uses = ", ".join(u.where for u in dep.usage[:2]) or "a dependency"
         findings.append(
             DepsFinding(
@@ -620,7 +618,7 @@ def analyze_context(
                 dep.installed_bytes,
                 decl.source,
                 decl.line,
-                inst.instruction if inst else None,
+                source.instruction if source else None,
             )
         )
     # Imports of modules that only arrive because something else requires them.
@@ -644,7 +642,7 @@ def analyze_context(
                     ref.line,
                 )
             )
-    for key, dep in transitive.items():
+    for dep in transitive.values():
         runtime_uses = [u for u in dep.usage if u.kind == RUNTIME and u.how == "import"]
         if not runtime_uses:
             continue
@@ -671,7 +669,7 @@ def analyze_context(
     for top, deps in dev_by_file.items():
         names = ", ".join(sorted({d.name for d in deps}))
         total = None if environment is None else sum(d.removable_bytes or 0 for d in deps)
-        inst = next((i for i in installs if i.manifest == top), None)
+        installer = next((i for i in installs if i.manifest == top), None)
         findings.append(
             DepsFinding(
                 SINGLE_FILE,
@@ -682,7 +680,7 @@ def analyze_context(
                 total,
                 top,
                 0,
-                inst.instruction if inst else None,
+                installer.instruction if installer else None,
                 fixable=True,
             )
         )
@@ -771,7 +769,9 @@ def _size_text(value: int | None, env: Environment | None) -> str:
 
 
 def _top_file(
-    decl: Declared, installs: list[Install], cache: Mapping[str, ProjectManifest | RequirementsChain]
+    decl: Declared,
+    installs: list[Install],
+    cache: Mapping[str, ProjectManifest | RequirementsChain],
 ) -> str:
     """The requirements file the Dockerfile installs that brings in this declaration."""
     for inst in installs:
@@ -814,7 +814,12 @@ def _cuda_findings(
             return []
         total = sum(d.bytes for d in cuda)
         owners = sorted(
-            {h for k in (d.key for d in cuda) if k in transitive for h in transitive[k].pulled_in_by}
+            {
+                h
+                for k in (d.key for d in cuda)
+                if k in transitive
+                for h in transitive[k].pulled_in_by
+            }
         )
         via = f" (pulled in by {', '.join(owners)})" if owners else ""
         return [
@@ -908,9 +913,9 @@ def analyze_dependencies(
 __all__ = [
     "DEV",
     "MAIN",
+    "Dependency",
     "DepsFinding",
     "DepsReport",
-    "Dependency",
     "ManifestUse",
     "analyze_context",
     "analyze_dependencies",

@@ -76,7 +76,7 @@ class FileScan:
 
 
 def file_role(path: str) -> str:
-    """"test" for test code (tests/, test_*.py, *_test.py, conftest.py), "dev" for project
+    """ "test" for test code (tests/, test_*.py, *_test.py, conftest.py), "dev" for project
     tooling (setup.py, noxfile.py, docs/conf.py), "app" for everything else."""
     p = PurePosixPath(path)
     name = p.name

@@ -23,8 +23,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from layerwise.deps.names import canonical
 from layerwise.image.fs import FileSystem
-from layerwise.image.installed import package_content
 from layerwise.image.packages import python_distributions
+from layerwise.image.packages import wants_content as package_content
 from layerwise.image.source import ImageMeta, open_image
 
 _SKIP_TOP = frozenset({"__pycache__", "..", "", "bin", "share", "include", "etc"})
@@ -125,9 +125,13 @@ def modules_from_record(files: Iterable[str]) -> set[str]:
     paths = [rel.split("/") for rel in files]
     packages = {p[0] for p in paths if len(p) == 2 and p[1] == "__init__.py"}
     for parts in paths:
-        if len(parts) >= 3 and parts[0].isidentifier() and parts[0] not in packages:
-            if parts[1].isidentifier() or parts[1].endswith(".py"):
-                out.add(f"{parts[0]}.{parts[1].removesuffix('.py')}")
+        if (
+            len(parts) >= 3
+            and parts[0].isidentifier()
+            and parts[0] not in packages
+            and (parts[1].isidentifier() or parts[1].endswith(".py"))
+        ):
+            out.add(f"{parts[0]}.{parts[1].removesuffix('.py')}")
     for parts in paths:
         head = parts[0]
         if head in _SKIP_TOP or head.endswith((".dist-info", ".egg-info", ".data", ".pth")):
@@ -295,4 +299,3 @@ def venv_environment(path: str | Path) -> Environment:
         dists.setdefault(d.key, d)
     m = _PYDIR.search(str(sites[0]))
     return Environment("venv", str(root), dists, m.group(1) if m else "3.11")
-

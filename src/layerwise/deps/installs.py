@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from layerwise.context.project import BuildContext, StepRead
@@ -104,7 +105,7 @@ def image_to_context(
 
 
 def _copied_from(
-    step: Step, reads: list[StepRead], image_path: str, entries: dict[str, object]
+    step: Step, reads: list[StepRead], image_path: str, entries: Mapping[str, object]
 ) -> str | None:
     dest_raw = step.expanded[-1]
     dest = _norm(posixpath.join(step.workdir, dest_raw))
@@ -247,14 +248,16 @@ def _install(
     out: list[Install] = []
     workdir = step.workdir
     if op.action == "export" and op.manager in ("poetry", "uv", "pipenv"):
-        target = (op.values("--output") or op.values("--output-file") or [None])[0]
+        outputs = op.values("--output") or op.values("--output-file")
+        target: str | None = outputs[0] if outputs else None
         if target is None:
             for redirect in op.command.redirects:
                 if redirect.op in (">", ">>") and redirect.target:
                     target = redirect.target
         if target:
-            project = _project_dir_manifest(ctx, _workdir_context(ctx, model, stage, step),
-                                            op.manager)  # fmt: skip
+            project = _project_dir_manifest(
+                ctx, _workdir_context(ctx, model, stage, step), op.manager
+            )
             groups = _poetry_groups(op, {MAIN}) if op.manager == "poetry" else _uv_groups(op)
             exports[_norm(posixpath.join(workdir, target))] = (project, groups, op.manager)
         return out
@@ -266,7 +269,7 @@ def _install(
         for req in op.requirements:
             image_path = _norm(posixpath.join(workdir, req))
             if image_path in exports:
-                project, groups, manager = exports[image_path]
+                project, groups, _manager = exports[image_path]
                 out.append(make("project", project, image_path, groups=groups, exported=True))
                 continue
             manifest, image_path, note = _resolve_manifest(ctx, model, stage, step, req)
@@ -286,8 +289,14 @@ def _install(
                 directory, image_path, note = _resolve_dir(ctx, model, stage, step, raw)
                 manifest = _project_dir_manifest(ctx, directory, "pip")
                 out.append(
-                    make("project", manifest, image_path, groups=frozenset({MAIN}),
-                         extras=extras, note=note if manifest is None else None)  # fmt: skip
+                    make(
+                        "project",
+                        manifest,
+                        image_path,
+                        groups=frozenset({MAIN}),
+                        extras=extras,
+                        note=note if manifest is None else None,
+                    )
                 )
                 continue
             declared = parse_requirement(pkg.raw, "Dockerfile", ins.start_line, MAIN)
@@ -317,8 +326,7 @@ def _install(
         if named:
             return [make("packages", None, "", packages=named)]
         note = None if manifest else f"{workdir}: no project file found in the context for it"
-        out.append(make("project", manifest, workdir, groups=groups, extras=_extras(op),
-                        note=note))  # fmt: skip
+        out.append(make("project", manifest, workdir, groups=groups, extras=_extras(op), note=note))
     elif op.manager in ("uv", "poetry") and op.action == "add":
         named = [
             d

@@ -361,8 +361,19 @@ def read_pyproject(root: Path, path: Path) -> ProjectManifest:
             return
         line = lines.find(d.name, table)
         deps.append(
-            Declared(d.name, d.specifier, d.extras, d.marker, rel, line, group, req, optional,
-                     d.url, d.editable)  # fmt: skip
+            Declared(
+                d.name,
+                d.specifier,
+                d.extras,
+                d.marker,
+                rel,
+                line,
+                group,
+                req,
+                optional,
+                d.url,
+                d.editable,
+            )
         )
 
     if project is not None:
@@ -401,9 +412,13 @@ def read_pyproject(root: Path, path: Path) -> ProjectManifest:
         ]
         for group, body in (poetry.get("group") or {}).items():
             tables.append(
-                (group, body.get("dependencies") or {}, f"tool.poetry.group.{group}.dependencies",
-                 bool(body.get("optional", False)))
-            )  # fmt: skip
+                (
+                    group,
+                    body.get("dependencies") or {},
+                    f"tool.poetry.group.{group}.dependencies",
+                    bool(body.get("optional", False)),
+                )
+            )
         for group, table, header, group_optional in tables:
             if not table:
                 continue
@@ -415,8 +430,17 @@ def read_pyproject(root: Path, path: Path) -> ProjectManifest:
                 line = lines.find(dep_name, header, key_form=True)
                 raw = f"{dep_name} = {spec!r}"
                 deps.append(
-                    Declared(dep_name, spec_text, extras, marker, rel, line, group, raw,
-                             optional or group_optional)  # fmt: skip
+                    Declared(
+                        dep_name,
+                        spec_text,
+                        extras,
+                        marker,
+                        rel,
+                        line,
+                        group,
+                        raw,
+                        optional or group_optional,
+                    )
                 )
         for script, target in (poetry.get("scripts") or {}).items():
             value = target if isinstance(target, str) else str(target.get("callable", ""))
@@ -444,8 +468,9 @@ def read_pipfile(root: Path, path: Path) -> ProjectManifest:
                 spec_text = "==" + spec_text
             line = lines.find(dep_name, table, key_form=True)
             deps.append(
-                Declared(dep_name, spec_text, extras, marker, rel, line, group,
-                         f"{dep_name} = {spec!r}")  # fmt: skip
+                Declared(
+                    dep_name, spec_text, extras, marker, rel, line, group, f"{dep_name} = {spec!r}"
+                )
             )
     return ProjectManifest(path, rel, "pipfile", None, deps, groups, [], {"pipenv"}, text)
 

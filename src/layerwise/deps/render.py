@@ -51,7 +51,7 @@ def _evidence(dep: Dependency) -> str:
 
 
 def _rows(report: DepsReport, transitive: bool) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for dep in report.dependencies:
         if dep.direct == transitive:
             continue
@@ -93,7 +93,7 @@ def render_text(report: DepsReport) -> str:
     if trows:
         lines.append("")
         lines.append("pulled in by the declared dependencies:")
-        lines += _table(_HEAD, [r for r in trows])
+        lines += _table(_HEAD, trows)
     if report.findings:
         lines.append("")
         for f in report.findings:
