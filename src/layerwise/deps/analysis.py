@@ -906,7 +906,9 @@ def analyze_dependencies(
         environment = venv_environment(venv)
     if ctx.model is not None:
         for error in ctx.model.errors:
-            raise LayerwiseError(f"{error} (BuildKit refuses this Dockerfile)", error.location)
+            raise LayerwiseError(
+                f"{error.message} (BuildKit refuses this Dockerfile)", error.location
+            )
     return analyze_context(ctx, environment, image=image)
 
 
