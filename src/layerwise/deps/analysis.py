@@ -572,23 +572,22 @@ def analyze_context(
         source = inst_of.get(key)
         ins = source.instruction if source is not None else None
         test_use = [u for u in dep.usage if u.kind == TESTS]
-        size = _size_text(dep.removable_bytes, environment)
         if environment is not None and not dep.installed:
-            state = "declared but not installed in the image"
+            state = " (declared but not installed in the image)"
         else:
-            state = size
+            state = _size_text(dep.removable_bytes, environment, " ({})")
         if dep.dev_tool:
             extra = f" (only tests use it: {test_use[0].where})" if test_use else ""
             msg = (
-                f"{dep.name} is a development tool installed into the final image{extra}: "
-                f"{state}; move it to a development requirements file or group"
+                f"{dep.name} is a development tool installed into the final image{extra}"
+                f"{state}: move it to a development requirements file or group"
             )
             code = DEV_TOOL
         else:
             extra = f"; only tests use it ({test_use[0].where})" if test_use else ""
             msg = (
                 f"{dep.name} is declared in {decl.declared_in} but nothing in the image "
-                f"imports or runs it{extra}: {state}"
+                f"imports or runs it{extra}{state}"
             )
             code = UNUSED
         shared = _shared_with(dep, direct, closure, remove)
@@ -613,8 +612,8 @@ def analyze_context(
                 DEV_TOOL,
                 dep.name,
                 f"{dep.name} is a development tool in the final image, used at build time "
-                f"({uses}): run it in a separate stage so it stays out of the image "
-                f"({_size_text(dep.installed_bytes, environment)})",
+                f"({uses}): run it in a separate stage so it stays out of the image"
+                + _size_text(dep.installed_bytes, environment, " ({})"),
                 dep.installed_bytes,
                 decl.source,
                 decl.line,
@@ -675,7 +674,7 @@ def analyze_context(
                 SINGLE_FILE,
                 top,
                 f"{top} serves every environment and carries development tools ({names}) "
-                f"into the final image ({_size_text(total, environment)}): split it into "
+                f"into the final image{_size_text(total, environment, ' ({})')}: split it into "
                 f"{top} and {_dev_name(top)} (which starts with `-r {posixpath.basename(top)}`)",
                 total,
                 top,
@@ -760,12 +759,14 @@ def _pinned(d: Declared) -> str | None:
     return None
 
 
-def _size_text(value: int | None, env: Environment | None) -> str:
+def _size_text(value: int | None, env: Environment | None, form: str) -> str:
+    """`form` filled with the size in the image; empty without an image (the report says
+    once that sizes need one)."""
     if env is None or value is None:
-        return "size unknown without an image"
+        return ""
     from layerwise.deps.render import mb
 
-    return f"{mb(value)} in the image"
+    return form.format(f"{mb(value)} in the image")
 
 
 def _top_file(
@@ -826,7 +827,7 @@ def _cuda_findings(
             DepsFinding(
                 CUDA,
                 "nvidia-*",
-                f"{len(cuda)} CUDA distributions{via} take {_size_text(total, env)}, and "
+                f"{len(cuda)} CUDA distributions{via} take {_size_text(total, env, '{}')}, and "
                 f"nothing in the image uses a GPU: {_CUDA_HINT}",
                 total,
             )

@@ -335,7 +335,15 @@ def _exclude_dev(inst: Install, pm: ProjectManifest) -> tuple[int, int, str] | N
     from layerwise.shell.packages import package_ops
     from layerwise.shell.run import analyze_run
 
-    if DEV not in _group_set(inst, pm):
+    if inst.manager == "poetry":
+        # The defaults: every non-optional group, which after the fix includes `dev`.
+        defaults = "*" in inst.groups or not any(g != "*" for g in inst.groups)
+        if f"-{DEV}" in inst.groups or (not defaults and DEV not in inst.groups):
+            return None
+    elif inst.manager == "pipenv":
+        if DEV not in inst.groups:
+            return None
+    elif DEV not in _group_set(inst, pm):
         return None
     run = analyze_run(inst.instruction)
     if run is None or not run.exact:
