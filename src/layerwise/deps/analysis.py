@@ -330,6 +330,9 @@ def _command_uses(
 
                 for cmd in run.script.commands:
                     if parse_command(cmd) is not None:
+                        # the package manager itself is used (`pip install poetry` then
+                        # `poetry install`), its arguments are packages, not modules
+                        programs.append(ProgramUse(cmd.name, dockerfile_rel, ins.start_line, False))
                         continue
                     p, r = argv_uses(cmd.argv, dockerfile_rel, ins.start_line, runtime=False)
                     programs += p

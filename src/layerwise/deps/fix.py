@@ -136,6 +136,9 @@ def plan_fix(report: DepsReport) -> FixPlan:
         if decl.source == "Dockerfile":
             plan.kept.append((decl.name, f"named on the command line at Dockerfile:{decl.line}"))
             continue
+        if not _inside(report.root, decl.source):
+            plan.kept.append((decl.name, f"declared in {decl.source}, outside the project"))
+            continue
         manifest = report.project_manifests.get(decl.source)
         if decl.source.endswith(("pyproject.toml", "Pipfile")):
             pm = manifest if isinstance(manifest, ProjectManifest) else None
@@ -165,6 +168,10 @@ def plan_fix(report: DepsReport) -> FixPlan:
     plan.changes = files.changes()
     plan.saves = report.removable_bytes
     return plan
+
+
+def _inside(root: Path, rel: str) -> bool:
+    return (root / rel).resolve().is_relative_to(root.resolve())
 
 
 def _uses(dep: Any) -> str:
