@@ -7,50 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deps_support import analyze, dist, environment, findings, write
-
-FLASK_ENV = (
-    dist("Flask", 700, modules=("flask",),
-         requires=("Werkzeug>=3", "Jinja2>=3.1", "click>=8", "itsdangerous")),
-    dist("Werkzeug", 1800), dist("Jinja2", 1200, requires=("MarkupSafe>=2",)),
-    dist("MarkupSafe", 90), dist("click", 1000), dist("itsdangerous", 100),
-    dist("gunicorn", 700, requires=("packaging",), scripts={"gunicorn": "gunicorn.app:run"}),
-    dist("packaging", 1000),
-)  # fmt: skip
-PANDAS_ENV = (
-    dist("pandas", 75_000, requires=("numpy>=1.23", "python-dateutil>=2.8", "pytz", "tzdata")),
-    dist("numpy", 78_000, requires=()),
-    dist("python-dateutil", 700, modules=("dateutil",)),
-    dist("pytz", 1100), dist("tzdata", 600),
-    dist("pytest", 2800, modules=("pytest", "_pytest", "py"),
-         requires=("iniconfig", "packaging", "pluggy>=1.5", "colorama; sys_platform == 'win32'"),
-         scripts={"pytest": "pytest:console_main", "py.test": "pytest:console_main"}),
-    dist("iniconfig", 40), dist("pluggy", 200), dist("colorama", 500),
-    dist("black", 6100, requires=("click>=8", "mypy-extensions", "packaging", "pathspec")),
-    dist("mypy_extensions", 25), dist("pathspec", 300),
-)  # fmt: skip
-
-DOCKERFILE = """\
-FROM python:3.11-slim
-WORKDIR /app
-COPY . .
-RUN pip install -r requirements.txt
-CMD gunicorn --bind 0.0.0.0:8000 service:app
-"""
-SERVICE = "from flask import Flask\n\napp = Flask(__name__)\n"
-
-
-def unused_deps_project(root: Path) -> Path:
-    return write(
-        root,
-        {
-            "Dockerfile": DOCKERFILE,
-            "requirements.txt": "Flask==3.0.3\ngunicorn==22.0.0\npandas==2.2.2\nnumpy==1.26.4\n"
-            "pytest==8.3.3\nblack==24.8.0\n",
-            "service.py": SERVICE,
-            "tests/test_service.py": "import pytest\nfrom service import app\n",
-        },
-    )
+from deps_support import (
+    DOCKERFILE,
+    FLASK_ENV,
+    PANDAS_ENV,
+    SERVICE,
+    analyze,
+    dist,
+    environment,
+    findings,
+    unused_deps_project,
+    write,
+)
 
 
 def test_example_shape_with_sizes(tmp_path: Path) -> None:

@@ -6,9 +6,19 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from deps_support import analyze, dist, environment, findings, write
+from deps_support import (
+    FLASK_ENV,
+    PANDAS_ENV,
+    SERVICE,
+    analyze,
+    dist,
+    environment,
+    findings,
+    unused_deps_project,
+    write,
+)
+
 from layerwise.deps.fix import apply_fix, plan_fix
-from test_deps_analysis import FLASK_ENV, PANDAS_ENV, SERVICE, unused_deps_project
 
 ENV = environment(*FLASK_ENV, *PANDAS_ENV)
 
