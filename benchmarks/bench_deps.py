@@ -35,6 +35,12 @@ from layerwise.deps.analysis import analyze_context  # noqa: E402
 from layerwise.deps.imports import scan_files  # noqa: E402
 
 THIRD_PARTY = ["requests", "flask", "numpy", "yaml", "sqlalchemy", "redis", "celery", "boto3"]
+SETTINGS = """\
+INSTALLED_APPS = ["django.contrib.admin", "rest_framework", "corsheaders"]
+MIDDLEWARE = ["corsheaders.middleware.CorsMiddleware"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app"}}
+CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://r/0"}}
+"""
 REQUIREMENTS = "requests\nflask\nnumpy\npyyaml\nsqlalchemy\nredis\ncelery\nboto3\npandas\n"
 
 
@@ -93,6 +99,8 @@ def generate(root: Path, modules: int) -> None:
         d.mkdir(exist_ok=True)
         (d / "__init__.py").write_text("")
         (d / f"m{mod}.py").write_text(module_text(pkg, mod, per_pkg))
+    for pkg in range((modules + per_pkg - 1) // per_pkg):
+        (root / f"pkg{pkg}" / "settings.py").write_text(SETTINGS)
     (root / "requirements.txt").write_text(REQUIREMENTS)
     (root / "Dockerfile").write_text(
         "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"

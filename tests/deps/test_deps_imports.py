@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from layerwise.deps.commands import argv_uses, env_references
-from layerwise.deps.imports import file_role, first_party, scan_source
+from layerwise.deps.imports import PARALLEL_FROM, file_role, first_party, scan_files, scan_source
 
 
 def modules(source: str, kind: str | None = None) -> list[str]:
@@ -168,3 +170,20 @@ def test_env_values() -> None:
         3,
     )  # fmt: skip
     assert sorted(r.module for r in refs) == ["mysite.settings", "psycopg", "psycopg2"]
+
+
+def test_parallel_scan_matches_sequential(tmp_path: Path) -> None:
+    paths = []
+    for i in range(PARALLEL_FROM + 10):
+        rel = f"pkg{i % 7}/m{i}.py"
+        path = tmp_path / rel
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"import os\nimport mod{i}\nX = 'lib{i}.sub:attr'\n")
+        paths.append(rel)
+    paths.append("missing.py")
+    one = scan_files(tmp_path, paths, workers=1)
+    two = scan_files(tmp_path, paths, workers=2)
+    assert [(s.path, s.references, s.error) for s in one] == [
+        (s.path, s.references, s.error) for s in two
+    ]
+    assert one[-1].error is not None and one[5].references[1].module == "mod5"
