@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from deps_support import analyze, write
+
 from layerwise.deps.names import canonical
 
 DEPTRY = shutil.which("deptry", path=str(Path(sys.executable).parent))

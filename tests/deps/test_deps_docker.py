@@ -116,3 +116,21 @@ def test_unused_deps_proof(docker: DockerEngine, tmp_path: Path) -> None:
             Path(out).write_text(json.dumps(figures, indent=2) + "\n")
     finally:
         remove_images(docker, before, after)
+
+
+def test_build_option_measures_and_removes_its_image(docker: DockerEngine) -> None:
+    """`--build` builds the Dockerfile (BuildKit's cache makes this quick after the proof),
+    measures the image, and leaves no image behind."""
+    before = set(docker.run("image", "ls", "--quiet", "layerwise-deps").stdout.split())
+    result = run_cli(
+        "deps", str(EXAMPLES["unused-deps"].path), "--build", "--network", "host",
+        "--format", "json", "--fail-on", "none",
+        env={"LAYERWISE_DOCKER": docker.binary},
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    payload = json.loads(result.out)
+    sizes = {f["name"]: f["bytes"] for f in payload["findings"] if f["code"] == "LW801"}
+    assert set(sizes) == {"pandas", "numpy"} and min(sizes.values()) > 10_000_000
+    assert payload["image"] == "(built)"
+    after = set(docker.run("image", "ls", "--quiet", "layerwise-deps").stdout.split())
+    assert after <= before
