@@ -361,3 +361,23 @@ def test_vendored_site_packages_are_not_scanned(tmp_path: Path) -> None:
     report = analyze(root)
     assert ("LW801", "requests") in findings(report)
     assert report.scanned_files == 1
+
+
+def test_trap_entrypoint_script(tmp_path: Path) -> None:
+    """A shell script shipped in the image that starts the server uses it."""
+    root = write(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\n"
+            "RUN pip install -r requirements.txt\n"
+            'ENTRYPOINT ["/app/docker/entrypoint.sh"]\n',
+            "requirements.txt": "Flask\ngunicorn\nalembic\n",
+            "docker/entrypoint.sh": "#!/bin/sh\nset -e\nalembic upgrade head\n"
+            'exec gunicorn --bind "0.0.0.0:${PORT:-8000}" service:app\n',
+            "service.py": SERVICE,
+        },
+    )
+    env = environment(*FLASK_ENV, dist("alembic", 900, scripts={"alembic": "alembic.config:main"}))
+    report = analyze(root, env)
+    assert findings(report) == set()
+    assert report.dependency("gunicorn").usage[0].where == "docker/entrypoint.sh:4"  # type: ignore[union-attr]

@@ -16,6 +16,7 @@ the rebuilt image loses).
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -250,15 +251,18 @@ def _declared_for(
     for d in manifest.dependencies:
         if d.group not in groups:
             continue
-        if d.optional and d.group == MAIN and manifest.kind == "poetry":
-            extras = set(install.extras)
-            if "*" not in extras and not any(d.name in e for e in extras):
-                continue
+        if d.optional and d.group == MAIN and manifest.kind == "poetry" and not install.extras:
+            # Poetry's optional packages come only with an extra (`-E name`, `--all-extras`);
+            # which extra holds which package ([tool.poetry.extras]) is not read: any extra
+            # is taken to bring them all.
+            continue
         out.append(d)
     return out, []
 
 
-def _shipped_python_files(ctx: BuildContext) -> list[str]:
+def _shipped_files(ctx: BuildContext) -> list[str]:
+    """Regular files of the context that reach the stages feeding the image (every file of
+    the context when there is no Dockerfile), vendored environments left out."""
     entries = ctx.snapshot.entries
     if ctx.model is None:
         paths = [e.path for e in ctx.snapshot.files()]
@@ -270,8 +274,6 @@ def _shipped_python_files(ctx: BuildContext) -> list[str]:
                 paths.extend(sr.result.reads)
     out = []
     for p in sorted(set(paths)):
-        if not p.endswith(".py"):
-            continue
         entry = entries.get(p)
         if entry is None or entry.kind != "file":
             continue
@@ -279,6 +281,41 @@ def _shipped_python_files(ctx: BuildContext) -> list[str]:
             continue
         out.append(p)
     return out
+
+
+_SHELLS = (b"#!/bin/sh", b"#!/bin/bash", b"#!/usr/bin/env sh", b"#!/usr/bin/env bash",
+           b"#!/bin/dash", b"#!/usr/bin/env dash", b"#!/bin/ash")  # fmt: skip
+
+
+def _script_uses(root: Path, paths: list[str]) -> tuple[list[ProgramUse], list[Reference]]:
+    """Programs and modules that the shell scripts shipped in the image run (an entrypoint
+    script that starts gunicorn uses gunicorn)."""
+    from layerwise.shell.packages import parse_command
+    from layerwise.shell.syntax import analyze
+
+    programs: list[ProgramUse] = []
+    refs: list[Reference] = []
+    for rel in paths:
+        path = root / rel
+        try:
+            if path.stat().st_size > 1 << 20:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if not (rel.endswith(".sh") or data.startswith(_SHELLS)):
+            continue
+        text = data.decode("utf-8", "replace")
+        starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        for cmd in analyze(text).commands:
+            line = bisect.bisect_right(starts, cmd.start)
+            if parse_command(cmd) is not None:
+                programs.append(ProgramUse(cmd.name, rel, line, True))
+                continue
+            p, r = argv_uses(cmd.argv, rel, line, runtime=True)
+            programs += p
+            refs += r
+    return programs, refs
 
 
 def _command_uses(
@@ -406,7 +443,8 @@ def analyze_context(
         if rel not in installed_files:
             manifests.append(ManifestUse(rel, "manifest", [], "", 0, False, "", "not installed"))
 
-    files = _shipped_python_files(ctx)
+    shipped = _shipped_files(ctx)
+    files = [p for p in shipped if p.endswith(".py")]
     if scans is None:
         scans = scan_files(root, files)
     local = first_party(files)
@@ -429,6 +467,9 @@ def analyze_context(
                 if module:
                     refs.append((Reference(module, m.rel, 0, ENTRY_POINT), RUNTIME))
     programs, cmd_runtime, cmd_build = _command_uses(ctx, dockerfile_rel)
+    script_programs, script_refs = _script_uses(root, [p for p in shipped if p not in files])
+    programs += script_programs
+    cmd_runtime += script_refs
     refs += [(r, RUNTIME) for r in cmd_runtime] + [(r, BUILD) for r in cmd_build]
     if ctx.model is not None and ctx.model.target is not None:
         env_text = " ".join(f"{k}={v}" for k, v in ctx.model.target.env.items())
@@ -471,7 +512,7 @@ def analyze_context(
             provider = canonical(prog.program)
         if provider is not None:
             kind = RUNTIME if prog.runtime else BUILD
-            where = f"{dockerfile_rel}:{prog.line}"
+            where = f"{prog.path}:{prog.line}"
             usage.setdefault(canonical(provider), []).append(Usage(kind, where, "command"))
 
     # The dependency graph in the image.

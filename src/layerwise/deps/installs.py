@@ -170,8 +170,9 @@ def _split_values(op: PackageOp, *options: str) -> set[str]:
 
 
 def _poetry_groups(op: PackageOp, default: set[str] | None = None) -> frozenset[str]:
-    """Groups for `poetry install/export`. `None` groups mean "the project's defaults"; the
-    analysis turns {"*"} into them."""
+    """Groups for `poetry install/export`: "*" stands for the project's default groups
+    (every non-optional one; the analysis knows them from the pyproject), "-name" for a
+    group left out of those with `--without`."""
     only = _split_values(op, "--only")
     if only:
         return frozenset(only)
