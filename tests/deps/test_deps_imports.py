@@ -187,3 +187,12 @@ def test_parallel_scan_matches_sequential(tmp_path: Path) -> None:
         (s.path, s.references, s.error) for s in two
     ]
     assert one[-1].error is not None and one[5].references[1].module == "mod5"
+
+
+def test_hostile_sources_do_not_crash() -> None:
+    assert scan_source(b"import os\x00\n", "nul.py").error is not None
+    deep = "INSTALLED_APPS = " + " + ".join(["['a']"] * 20000) + "\nimport flask\n"
+    scan = scan_source(deep, "settings.py")
+    assert scan.error is not None or "flask" in [r.module for r in scan.references]
+    nested = "x = " + "(" * 500 + "1" + ")" * 500 + "\n"
+    assert scan_source(nested, "deep.py").error is not None

@@ -253,14 +253,18 @@ def scan_source(source: str | bytes, path: str) -> FileScan:
     out = FileScan(path)
     try:
         tree = ast.parse(source, filename=path)
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         line = getattr(exc, "lineno", None) or 0
-        out.error = f"{path}:{line}: cannot parse ({getattr(exc, 'msg', exc)})"
+        why = getattr(exc, "msg", None) or type(exc).__name__
+        out.error = f"{path}:{line}: cannot parse ({why})"
         return out
     text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
     if _SETTINGS_HINT.search(text):
-        _Visitor(path, out).visit(tree)
-        return out
+        try:
+            _Visitor(path, out).visit(tree)
+            return out
+        except RecursionError:  # absurdly deep expressions: the cheaper path still works
+            out.references.clear()
     _statements(tree.body, path, out.references, 0, 0)
     _text_references(text, path, out)
     return out
