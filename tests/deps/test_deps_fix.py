@@ -208,3 +208,26 @@ def test_writes_stay_inside_the_project(tmp_path: Path) -> None:
     # written there.
     plan = plan_fix(report)
     assert all(c.path.resolve().is_relative_to(project.resolve()) for c in plan.changes)
+
+
+def test_final_stage_installing_the_dev_file_installs_the_included_one(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements/ requirements/\n"
+            "RUN pip install --no-cache-dir -r requirements/dev.txt\nCOPY . .\n"
+            "CMD gunicorn service:app\n",
+            "requirements/base.txt": "Flask==3.0.3\ngunicorn==22.0.0\n",
+            "requirements/dev.txt": "-r base.txt\npytest==8.3.3\nblack==24.8.0\n",
+            "service.py": SERVICE,
+        },
+    )
+    assert fix(root) == ["Dockerfile"]
+    assert (
+        "RUN pip install --no-cache-dir -r requirements/base.txt\n"
+        in (root / "Dockerfile").read_text()
+    )
+    assert (
+        root / "requirements/dev.txt"
+    ).read_text() == "-r base.txt\npytest==8.3.3\nblack==24.8.0\n"
+    assert findings(analyze(root, ENV)) == set()

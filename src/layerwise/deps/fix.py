@@ -131,6 +131,8 @@ def plan_fix(report: DepsReport) -> FixPlan:
     if not moving:
         return plan
     by_install = _top_files(report)
+    dockerfile_edits: list[tuple[int, int, str]] = []
+    moving = _install_included_instead(report, moving, plan, dockerfile_edits)
     batches: dict[tuple[str, str, str], list[Declared]] = {}
     for decl, _reason in moving:
         if decl.source == "Dockerfile":
@@ -164,7 +166,7 @@ def plan_fix(report: DepsReport) -> FixPlan:
         plan.moved.append((decl.name, decl.declared_in, dev))
     for (source, top, dev), decls in batches.items():
         _move_requirements(files, source, decls, top, dev)
-    _adjust_dockerfile(files, report, plan)
+    _adjust_dockerfile(files, report, plan, dockerfile_edits)
     plan.changes = files.changes()
     plan.saves = report.removable_bytes
     return plan
@@ -303,11 +305,66 @@ def _move_in_project(
     return target
 
 
-def _adjust_dockerfile(files: _Files, report: DepsReport, plan: FixPlan) -> None:
+def _install_included_instead(
+    report: DepsReport,
+    moving: list[tuple[Declared, str]],
+    plan: FixPlan,
+    edits: list[tuple[int, int, str]],
+) -> list[tuple[Declared, str]]:
+    """A final stage that installs a development file (`-r requirements.txt` plus tools) is
+    changed to install the file it includes, when everything the development file adds is to
+    go: the Dockerfile changes, the requirements files do not."""
+    from layerwise.shell.packages import package_ops
+    from layerwise.shell.run import analyze_run
+
+    out = list(moving)
+    for inst in report.installs:
+        if not inst.in_final or inst.kind != "requirements" or inst.manifest is None:
+            continue
+        chain = report.project_manifests.get(inst.manifest)
+        if not isinstance(chain, RequirementsChain) or not chain.files:
+            continue
+        top = chain.files[0]
+        includes = [rel for kind, rel, _ in top.includes if kind == "-r"]
+        own = {(d.source, d.line) for d in top.requirements}
+        leaving = {(d.source, d.line) for d, _ in out if d.source == top.rel}
+        if len(includes) != 1 or not own or own != leaving:
+            continue
+        run = analyze_run(inst.instruction)
+        if run is None or not run.exact:
+            continue
+        for op in package_ops(run.script):
+            for word in op.command.words:
+                if word.value in op.requirements and (
+                    posixpath.basename(word.value) == posixpath.basename(top.rel)
+                ):
+                    written_dir = posixpath.dirname(word.value)
+                    rel = posixpath.relpath(includes[0], posixpath.dirname(top.rel) or ".")
+                    new = posixpath.normpath(posixpath.join(written_dir, rel))
+                    span = run.word_span(word)
+                    edits.append((span.start, span.end, new))
+                    plan.notes.append(
+                        f"Dockerfile:{inst.line}: installs {new} instead of {word.value} "
+                        f"(everything {top.rel} adds stays out of the image)"
+                    )
+                    for d, _ in out:
+                        if d.source == top.rel:
+                            plan.moved.append((d.name, d.declared_in, f"{top.rel} only"))
+                    out = [(d, r) for d, r in out if d.source != top.rel]
+                    break
+    return out
+
+
+def _adjust_dockerfile(
+    files: _Files,
+    report: DepsReport,
+    plan: FixPlan,
+    edits: list[tuple[int, int, str]] | None = None,
+) -> None:
     """Keep the dev group out of the final stage's project installs."""
     if report.dockerfile is None:
         return
-    edits: list[tuple[int, int, str]] = []
+    edits = list(edits or [])
     for inst in report.installs:
         if not inst.in_final or inst.kind != "project" or inst.manifest is None:
             continue
