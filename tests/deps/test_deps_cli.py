@@ -140,3 +140,18 @@ def test_venv_metadata(tmp_path: Path) -> None:
     assert payload["findings"] == [], measured.err
     dep = payload["dependencies"][0]
     assert dep["used"] is True and dep["installed_bytes"] > 600
+
+
+def test_fix_in_json_reports_the_plan_and_what_remains(tmp_path: Path) -> None:
+    project = tmp_path / "svc"
+    shutil.copytree(EXAMPLE, project)
+    result = run_cli("deps", str(project), "--fix", "--format", "json")
+    payload = json.loads(result.out)
+    assert payload["fix"]["written"] is True
+    assert payload["fix"]["changed"] == ["requirements.txt", "requirements-dev.txt"]
+    assert {m["name"] for m in payload["fix"]["moved"]} == {"pytest", "black"}
+    # after the fix: pandas and numpy remain (no image: only tools move), nothing else
+    assert {(f["code"], f["name"]) for f in payload["findings"]} == {
+        ("LW801", "pandas"),
+        ("LW801", "numpy"),
+    }

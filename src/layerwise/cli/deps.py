@@ -3,6 +3,7 @@ what each costs in the image."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import click
 
 from layerwise.cli.options import build_options, parse_build_args
 from layerwise.context.project import BuildContext
+from layerwise.deps.fix import FixPlan
 from layerwise.errors import InputError, LayerwiseError
 
 CODES = ("LW801", "LW802", "LW803", "LW804", "LW805")
@@ -96,7 +98,7 @@ def deps_command(
     """
     from layerwise.deps.analysis import DepsReport, analyze_context
     from layerwise.deps.installed import image_environment, venv_environment
-    from layerwise.deps.render import render_markdown, render_text, to_json
+    from layerwise.deps.render import render_markdown, render_text
 
     if image and (do_build or venv):
         raise InputError("give one of --image, --build and --venv")
@@ -137,16 +139,17 @@ def deps_command(
     report: DepsReport = analyze_context(ctx, environment, image=None if built else image)
     if built:
         report.image = "(built)"
+    plan = None
     if fix or diff:
-        _fix(report, write=fix and not diff, fmt=fmt)
+        plan = _fix(report, write=fix and not diff, fmt=fmt)
         if fix and not diff:
             ctx = _load(context_dir, dockerfile, args, target)
             report = analyze_context(ctx, environment, image=report.image)
-            if fmt == "text":
-                _exit(report, fail_on)
-                return
     if fmt == "json":
-        click.echo(to_json(report))
+        payload = report.to_json()
+        if plan is not None:
+            payload["fix"] = {**plan.to_json(), "written": fix and not diff}
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     elif fmt == "markdown":
         click.echo(render_markdown(report), nl=False)
     else:
@@ -196,7 +199,7 @@ def _target(
     )
 
 
-def _fix(report: object, *, write: bool, fmt: str) -> None:
+def _fix(report: object, *, write: bool, fmt: str) -> FixPlan:
     from layerwise.deps.analysis import DepsReport
     from layerwise.deps.fix import apply_fix, plan_fix
     from layerwise.deps.render import mb
@@ -218,6 +221,7 @@ def _fix(report: object, *, write: bool, fmt: str) -> None:
         _err(f"kept {name}: {why}")
     for note in plan.notes:
         _err(f"note: {note}")
+    return plan
 
 
 def _err(text: str) -> None:
