@@ -8,9 +8,10 @@ workflow, LW8xx dependencies.
 
 from __future__ import annotations
 
-from layerwise.rules import (
-    correctness,  # noqa: F401  (registers LW0xx)
-    deps,  # noqa: F401  (registers LW8xx)
+from layerwise.rules import (  # noqa: F401  (importing registers each family's rules)
+    buildcontext,  # LW3xx
+    correctness,  # LW0xx
+    deps,  # LW8xx
 )
 from layerwise.rules.base import Example, Finding, Fix, LintContext, Rule, Severity, registry
 from layerwise.rules.engine import LintResult, lint
