@@ -728,7 +728,12 @@ def analyze_context(
             )
         )
     findings += _cuda_findings(environment, direct, transitive, gpu, installs, cache, root)
-    deps_list = sorted(direct.values(), key=lambda d: (-(d.removable_bytes or 0), d.key))
+    # Largest saving first; without an image, what can go first (unused, then development
+    # tools), then what is used, by name.
+    deps_list = sorted(
+        direct.values(),
+        key=lambda d: (-(d.removable_bytes or 0), d.used, d.dev_tool, d.key),
+    )
     deps_list += sorted(transitive.values(), key=lambda d: (-(d.installed_bytes or 0), d.key))
     findings.sort(key=lambda f: (f.code, -(f.bytes or 0), f.name))
     report = DepsReport(
