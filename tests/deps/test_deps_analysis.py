@@ -381,3 +381,23 @@ def test_trap_entrypoint_script(tmp_path: Path) -> None:
     report = analyze(root, env)
     assert findings(report) == set()
     assert report.dependency("gunicorn").usage[0].where == "docker/entrypoint.sh:4"  # type: ignore[union-attr]
+
+
+def test_editable_project_in_a_requirements_file(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.11-slim\nWORKDIR /src\nCOPY . .\n"
+            'RUN pip install -r requirements.txt\nCMD ["svc-serve"]\n',
+            "requirements.txt": "gunicorn==22.0.0\n-e .[reports]\n",
+            "pyproject.toml": '[project]\nname = "svc"\nversion = "1"\ndependencies = ["flask"]\n'
+            '[project.optional-dependencies]\nreports = ["pandas"]\n'
+            '[project.scripts]\nsvc-serve = "gunicorn.app.wsgiapp:run"\n',
+            "svc/__init__.py": "",
+            "svc/app.py": SERVICE,
+        },
+    )
+    report = analyze(root)
+    assert findings(report) == {("LW801", "pandas")}
+    assert report.dependency("flask").declared_in == ["pyproject.toml:4 [main]"]  # type: ignore[union-attr]
+    assert report.dependency("gunicorn").used  # through the entry point  # type: ignore[union-attr]

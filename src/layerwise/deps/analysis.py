@@ -245,7 +245,18 @@ def _declared_for(
         manifest = read_manifest(root, install.manifest)
         cache[install.manifest] = manifest
     if isinstance(manifest, RequirementsChain):
-        return manifest.requirements, manifest.errors
+        decls = list(manifest.requirements)
+        errors = list(manifest.errors)
+        for directory, extras, _line in manifest.projects:
+            rel = "pyproject.toml" if directory in ("", ".") else f"{directory}/pyproject.toml"
+            if not (root / rel).is_file() or rel in cache:
+                continue
+            project = read_manifest(root, rel)
+            cache[rel] = project
+            if isinstance(project, ProjectManifest):
+                wanted = {MAIN} | {e for e in extras if e in project.groups}
+                decls += [d for d in project.dependencies if d.group in wanted]
+        return decls, errors
     groups = _group_set(install, manifest)
     out = []
     for d in manifest.dependencies:

@@ -72,6 +72,8 @@ class RequirementsFile:
     rel: str  # relative to the project root, POSIX
     requirements: list[Declared] = field(default_factory=list)
     includes: list[tuple[str, str, int]] = field(default_factory=list)  # (kind, rel, line)
+    # local projects installed from it (`-e .`): (directory, extras, line)
+    projects: list[tuple[str, tuple[str, ...], int]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     text: str = ""
 
@@ -92,6 +94,10 @@ class RequirementsChain:
     @property
     def errors(self) -> list[str]:
         return [e for f in self.files + self.constraint_files for e in f.errors]
+
+    @property
+    def projects(self) -> list[tuple[str, tuple[str, ...], int]]:
+        return [p for f in self.files for p in f.projects]
 
 
 # -- requirements files ----------------------------------------------------------------------
@@ -202,9 +208,30 @@ def read_requirements_file(root: Path, path: Path, group: str = MAIN) -> Require
         declared = parse_requirement(content, rel, line, group)
         if declared is not None:
             out.requirements.append(declared)
-        elif not content.startswith((".", "/", "-e", "--editable", "file:")):
+            continue
+        local = _local_project(content)
+        if local is not None:
+            target, extras = local
+            out.projects.append((_rel(root, path.parent / target), extras, line))
+        else:
             out.errors.append(f"{rel}:{line}: cannot read requirement {content!r}")
     return out
+
+
+def _local_project(content: str) -> tuple[str, tuple[str, ...]] | None:
+    """A local project a requirements line installs (`.`, `-e ./lib[extra]`, `file:pkg`)."""
+    m = _EDITABLE.match(content)
+    target = m.group(2).strip() if m else content.strip()
+    if target.startswith("file:"):
+        target = target[5:]
+    if not target.startswith((".", "/")) or target.endswith((".whl", ".tar.gz", ".zip")):
+        return None
+    extras: tuple[str, ...] = ()
+    em = re.match(r"^(.*?)\[([^\]]*)\]$", target)
+    if em:
+        target = em.group(1)
+        extras = tuple(e.strip() for e in em.group(2).split(",") if e.strip())
+    return target, extras
 
 
 def read_requirements(root: Path, rel: str, group: str = MAIN) -> RequirementsChain:
