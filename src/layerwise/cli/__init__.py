@@ -19,6 +19,7 @@ from layerwise.errors import LayerwiseError
 # command name -> "module:function" (relative to layerwise.cli); one line per command.
 COMMANDS: dict[str, str] = {
     "context": "context:context_command",
+    "deps": "deps:deps_command",
     "fix": "fix:fix_command",
     "image": "image:image_command",
     "lint": "lint:lint_command",

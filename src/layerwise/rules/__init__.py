@@ -12,6 +12,7 @@ from layerwise.rules import (  # noqa: F401  (importing a family registers its r
     buildcontext,  # LW3xx
     compose,  # LW7xx
     correctness,  # LW0xx
+    deps,  # LW8xx
     layers,  # LW1xx
     pinning,  # LW5xx
     runtime,  # LW6xx
