@@ -130,6 +130,7 @@ class Write:
     targets: tuple[tuple[str, str, str], ...] = ()  # (source, target, "dir"|"file"|"wild")
     stage_writes: tuple[Write, ...] = ()
     sources: tuple[str, ...] = ()
+    command: str = ""  # a RUN's script, to tell whether it names a copied file
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,18 @@ class _Evaluator:
             parts["env"] = env_digest
             deps = [self.root_dep(step, parent, writes)]
             deps.extend(self.mount_deps(step))
-            new_write = Write("run", full="", relaxed=h("run-out", op))
+            mounted = [
+                d.relaxed or h(*sorted(d.alternatives)) for d in deps if d.name.startswith("mount:")
+            ]
+            # "Re-run steps reproduce their files": keyed on what the script is and reads.
+            new_write = Write(
+                "run",
+                full="",
+                relaxed=h("run-out", run_parts["op"], *mounted),
+                command=" ".join(
+                    (*step.instruction.arguments, *(d.content for d in step.instruction.heredocs))
+                ),
+            )
         else:  # COPY / ADD
             op, copy_parts, new_write, copy_deps, error = self.copy_op(step, state)
             parts.update(copy_parts)
@@ -338,7 +350,9 @@ class _Evaluator:
                 sk.token = h("out", min(keys))
         sk.certain = certain
         if ps.keyword == "RUN":
-            new_write = Write("run", full=sk.token, relaxed=new_write.relaxed)
+            new_write = Write(
+                "run", full=sk.token, relaxed=new_write.relaxed, command=new_write.command
+            )
         out_keys = sk.out_keys
         if link:
             out_keys = _limit(frozenset(h("merge", a, b) for a in state.keys for b in sk.out_keys))
@@ -518,16 +532,29 @@ class _Evaluator:
     # -- what a path holds -------------------------------------------------------------------
 
     def content_of(self, writes: Sequence[Write], path: str) -> Content:
-        """What `path` holds after `writes`: every write that touched it or a parent of it, back
-        to the last COPY that put a file exactly there (which replaced what was before)."""
-        path = posixpath.normpath("/" + path)
+        """What `path` holds after `writes`.
+
+        A file that a COPY put exactly there holds what the COPY put there, changed later only by
+        a RUN whose script names it (assumed to do the same to the same file). Anything else (a directory, files a RUN produced) depends on
+        every write that touched it or a parent of it: the base image, every RUN, the COPY and
+        WORKDIR steps whose destination is related to it.
+        """
+        path = posixpath.normpath("/" + path.lstrip("/"))
         full: list[str] = []
         relaxed: list[str] = []
-        copied_file = False
+        # Since the last COPY of exactly this file: (full, relaxed) parts, else None.
+        copied: tuple[list[str], list[str]] | None = None
+        name = posixpath.basename(path)
         for w in writes:
             if w.kind in ("base", "run"):
                 full.append(w.full)
                 relaxed.append(w.relaxed)
+                if copied is not None and w.kind == "run" and name and name in w.command:
+                    # A script that names the file may rewrite it (chmod, sed -i): the same
+                    # script does the same to the same file.
+                    script = h("script", w.command)
+                    copied[0].append(script)
+                    copied[1].append(script)
             elif w.kind in ("mkdir", "opaque"):
                 if _related(w.dest, path):
                     full.append(w.full)
@@ -537,16 +564,22 @@ class _Evaluator:
                     part, is_file = self._copy_part(w, source, target, how, path)
                     if part is None:
                         continue
-                    if is_file:
-                        full, relaxed, copied_file = [], [], True
                     full.append(part)
                     relaxed.append(part)
+                    if is_file:
+                        copied = ([part], [part])
+                    elif copied is not None:
+                        copied[0].append(part)
+                        copied[1].append(part)
             elif w.kind == "copyfrom" and _related(w.dest, path):
+                copied = None
                 for source in w.sources:
                     inner = self.content_of(w.stage_writes, source)
                     full.append(inner.full)
                     relaxed.append(inner.relaxed)
-        return Content(h(path, *full), h(path, *relaxed), copied_file)
+        if copied is not None:
+            return Content(h(path, *copied[0]), h(path, *copied[1]), True)
+        return Content(h(path, *full), h(path, *relaxed), False)
 
     def _copy_part(
         self, w: Write, source: str, target: str, how: str, path: str
