@@ -535,9 +535,9 @@ class _Evaluator:
         """What `path` holds after `writes`.
 
         A file that a COPY put exactly there holds what the COPY put there, changed later only by
-        a RUN whose script names it (assumed to do the same to the same file). Anything else (a directory, files a RUN produced) depends on
-        every write that touched it or a parent of it: the base image, every RUN, the COPY and
-        WORKDIR steps whose destination is related to it.
+        a RUN whose script names it (assumed to do the same to the same file). Anything else (a
+        directory, files a RUN produced) depends on every write that touched it or a parent of
+        it: the base image, every RUN, the COPY and WORKDIR steps whose destination is related.
         """
         path = posixpath.normpath("/" + path.lstrip("/"))
         full: list[str] = []
