@@ -98,6 +98,14 @@ class BuildContext:
                 raise InputError(f"target stage {target!r} is not defined in {df_path}")
         return cls(root, df_path, ignore, model)
 
+    def with_model(self, model: Model) -> BuildContext:
+        """The same context read through another model of the same Dockerfile (e.g. the linter's,
+        so that steps and instructions are the very objects the rules hold). The walk, when
+        already done, is shared."""
+        if model is self.model:
+            return self
+        return BuildContext(self.root, self.dockerfile, self.ignore, model, self._snapshot)
+
     @property
     def dockerfile_outside(self) -> bool:
         """Is the Dockerfile outside the context? (BuildKit accepts it; the classic builder
