@@ -11,19 +11,14 @@ from __future__ import annotations
 from hashlib import blake2b
 
 MOD = 1 << 128
-_SEP = b"\x1f"
+_SEP = "\x1f"
+_NONE = "\x00"
 
 
 def h(*parts: object) -> str:
     """A 32-hex-digit digest of the parts (each turned into text; None and "" differ)."""
-    out = blake2b(digest_size=16)
-    for part in parts:
-        if part is None:
-            out.update(b"\x00")
-        else:
-            out.update(str(part).encode("utf-8", "surrogateescape"))
-        out.update(_SEP)
-    return out.hexdigest()
+    text = _SEP.join(_NONE if p is None else p if type(p) is str else str(p) for p in parts)
+    return blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
 def term(*parts: object) -> int:

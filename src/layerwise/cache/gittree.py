@@ -118,6 +118,7 @@ class GitContext:
         self.matcher = matcher if matcher is not None and matcher.patterns else None
         self._excluded: dict[str, tuple[bool, MatchInfo]] = {}
         self._sums: dict[SourceSpec, list[_Sum]] = {}
+        self._digests: dict[SourceSpec, SourceDigest] = {}
 
     # -- the tree ----------------------------------------------------------------------------
 
@@ -143,21 +144,29 @@ class GitContext:
                 self._account(path, (mode, blob), 1)
 
     def set_ignore(self, matcher: PatternMatcher | None) -> None:
+        """A new ignore file: only the files it excludes or lets through differently from the
+        old one change the selections."""
+        before = {p for p in self.files if self.excluded(p)}
         self.matcher = matcher if matcher is not None and matcher.patterns else None
         self._excluded = {}
-        self._rebuild_sums()
+        for path, entry in self.files.items():
+            now = self.excluded(path)
+            if now != (path in before):
+                self._account(path, entry, -1 if now else 1)
 
     def _put(self, path: str, mode: str, blob: str) -> None:
         if path in self.files:
             self.files[path] = (mode, blob)
             return
         self.files[path] = (mode, blob)
+        self._digests.clear()  # a missing source may exist now
         parts = path.split("/")
         for i in range(1, len(parts)):
             self.dirs["/".join(parts[:i])] += 1
 
     def _drop(self, path: str) -> None:
         del self.files[path]
+        self._digests.clear()
         parts = path.split("/")
         for i in range(1, len(parts)):
             d = "/".join(parts[:i])
@@ -208,20 +217,28 @@ class GitContext:
                     s.count += 1
 
     def _rebuild_sums(self) -> None:
+        self._digests = {}
         for sums in self._sums.values():
             self._fill(sums)
 
     def _account(self, path: str, entry: tuple[str, str], sign: int) -> None:
-        for sums in self._sums.values():
+        for spec, sums in self._sums.items():
             for s in sums:
                 rel = s.selector.rel(path)
                 if rel is not None:
                     s.total += sign * _term(rel, entry)
                     s.count += sign
+                    self._digests.pop(spec, None)
 
     # -- ContextFiles ------------------------------------------------------------------------
 
     def digest(self, spec: SourceSpec) -> SourceDigest:
+        found = self._digests.get(spec)
+        if found is None:
+            found = self._digests[spec] = self._digest(spec)
+        return found
+
+    def _digest(self, spec: SourceSpec) -> SourceDigest:
         sums = self._sums_for(spec)
         parts = []
         errors = []

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from layerwise.cache.gittree import GIT_ENTRY, GitContext
-from layerwise.cache.keys import DOCKER_BUILTIN, Features
+from layerwise.cache.keys import DOCKER_BUILTIN, BuildKeys, Features
 from layerwise.cache.plan import BuildPlan, plan_build
-from layerwise.cache.predict import Prediction, Simulator
+from layerwise.cache.predict import Simulator, first_rebuilt
 from layerwise.context.ignore import IgnorePatternError, PatternMatcher, parse_ignore
 from layerwise.dockerfile.parser import parse_dockerfile
 from layerwise.errors import InputError, LayerwiseError
@@ -395,42 +395,49 @@ class _Variant:
                     CommitResult(commit, len(changed), *flags, 0, 0, 0.0, [], "", error)
                 )
             return
-        prediction = self.sim.predict(plan, self.context, changed_paths=changed)
-        if commit is None:
-            return
-        self.account(commit, prediction, changed, flags, error)
+        build = self.sim.evaluate(plan, self.context)
+        if commit is not None:
+            self.account(commit, build, changed, flags, error)
+        self.sim.record(build, self.context)
 
     def account(
         self,
         commit: Commit,
-        prediction: Prediction,
+        build: BuildKeys,
         changed: list[str],
         flags: tuple[bool, bool],
         error: str | None,
     ) -> None:
-        steps = [s for s in prediction.steps if s.keyword != "FROM" or s.rebuilt]
-        rebuilt = [s for s in steps if s.rebuilt]
+        steps = [s for s in build.steps if s.planned.keyword != "FROM" or not s.cached]
+        rebuilt = [s for s in steps if not s.cached]
         cost = 0.0
         for s in steps:
-            key = (s.stage, s.keys.planned.ident)
+            ps = s.planned
+            key = (ps.stage_label, ps.ident)
             stats = self.stats.get(key)
             if stats is None:
                 seconds = None
                 if self.timings is not None:
-                    seconds = self.timings.get((s.stage, _normal(s.text)))
-                stats = StepStats(s.stage, key[1], s.line, s.keyword, s.text, seconds=seconds)
+                    seconds = self.timings.get((ps.stage_label, _normal(ps.text)))
+                stats = StepStats(
+                    ps.stage_label, key[1], ps.line, ps.keyword, ps.text, seconds=seconds
+                )
                 self.stats[key] = stats
                 self.result.steps.append(stats)
-            stats.line, stats.text = s.line, s.text
+            stats.line, stats.text = ps.line, ps.text
             stats.builds += 1
-            if s.rebuilt:
+            if not s.cached:
                 stats.rebuilt += 1
                 cost += stats.seconds if self.timings is not None and stats.seconds else 0.0
             if not s.certain:
                 stats.uncertain += 1
         if self.timings is None:
             cost = float(len(rebuilt))
-        step_error = next((s.reason for s in steps if s.keys.error), None)
+        cause = ""
+        if rebuilt:
+            found = first_rebuilt(build, self.sim.previous, self.context, self.context, changed)
+            cause = found[1] if found else ""
+        step_error = next((s.error for s in steps if s.error), None)
         self.result.commits.append(
             CommitResult(
                 commit,
@@ -440,8 +447,8 @@ class _Variant:
                 len(steps),
                 len(rebuilt),
                 cost,
-                [(s.stage, s.line, s.keyword) for s in rebuilt],
-                rebuilt[0].reason if rebuilt else "",
+                [(s.planned.stage_label, s.planned.line, s.planned.keyword) for s in rebuilt],
+                cause,
                 error or step_error,
             )
         )

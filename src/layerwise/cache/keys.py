@@ -36,6 +36,7 @@ else changed.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
@@ -118,7 +119,7 @@ class CacheStore:
                 self.relaxed.setdefault(k, rec)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Write:
     """One thing a step did to the filesystem, for working out later what a path contains."""
 
@@ -142,7 +143,7 @@ class Content:
     copied_file: bool  # a single file a COPY put there (used to guess uncertain cases)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Dep:
     """One input of a step's key: alternatives BuildKit may find it by, plus the relaxed one."""
 
@@ -278,42 +279,64 @@ class _Evaluator:
             describe="previous step",
             input_rebuilt=state.last is not None and not state.last.cached,
         )
-        deps: list[Dep] = []
-        parts: dict[str, str] = {}
+        deps: list[Dep]
+        parts: dict[str, str]
         writes = state.writes
         error: str | None = None
         link = False
+        memo = self.plan.memo
         if ps.keyword == "WORKDIR":
-            user = step.user or (image.user if image else "")
-            op = h("mkdir", step.workdir, user)
-            parts.update(op=h("mkdir", step.workdir), user=user)
+            found_wd = memo.get((id(ps), "workdir", image))
+            if found_wd is None:
+                user = step.user or (image.user if image else "")
+                op = h("mkdir", step.workdir, user)
+                found_wd = (
+                    op,
+                    {"op": h("mkdir", step.workdir), "user": user},
+                    Write("mkdir", dest=step.workdir, full=op, relaxed=op),
+                )
+                memo[(id(ps), "workdir", image)] = found_wd
+            op, parts, new_write = found_wd
             deps = [parent]
-            new_write = Write("mkdir", dest=step.workdir, full=op, relaxed=op)
         elif ps.keyword == "RUN":
-            op, env_digest, run_parts = self.run_op(step, image)
-            parts.update(run_parts)
-            parts["env"] = env_digest
+            found_op = memo.get((id(ps), "run", image))
+            if found_op is None:
+                found_op = memo[(id(ps), "run", image)] = self.run_op(step, image)
+            op, parts = found_op
             deps = [self.root_dep(step, parent, writes)]
             deps.extend(self.mount_deps(step))
-            mounted = [
+            mounted = tuple(
                 d.relaxed or h(*sorted(d.alternatives)) for d in deps if d.name.startswith("mount:")
-            ]
-            # "Re-run steps reproduce their files": keyed on what the script is and reads.
-            new_write = Write(
-                "run",
-                full="",
-                relaxed=h("run-out", run_parts["op"], *mounted),
-                command=" ".join(
-                    (*step.instruction.arguments, *(d.content for d in step.instruction.heredocs))
-                ),
             )
+            found_write = memo.get((id(ps), "run-write", mounted))
+            if found_write is None:
+                # "Re-run steps reproduce their files": keyed on what the script is and reads.
+                ins = step.instruction
+                found_write = Write(
+                    "run",
+                    full="",
+                    relaxed=h("run-out", parts["op"], *mounted),
+                    command=" ".join((*ins.arguments, *(d.content for d in ins.heredocs))),
+                )
+                memo[(id(ps), "run-write", mounted)] = found_write
+            new_write = found_write
         else:  # COPY / ADD
-            op, copy_parts, new_write, copy_deps, error = self.copy_op(step, state)
-            parts.update(copy_parts)
+            op, parts, new_write, copy_deps, error = self.copy_op(ps, step)
             link = self.features.merge_op and _bool_flag(step, "link")
-            deps = ([] if link else [parent]) + copy_deps
-        for dep in deps:
-            parts[f"dep:{dep.name}"] = h(*sorted(dep.alternatives))
+            deps = copy_deps if link else [parent, *copy_deps]
+        certain = state.certain and all(d.certain for d in deps)
+        # The same inputs as in the last build of this plan: the same keys, now in the cache.
+        signature = (state.keys, tuple((d.alternatives, d.relaxed) for d in deps), image, link)
+        last_key = (id(ps), "last")
+        last = self.plan.memo.get(last_key)
+        if last is not None and last[0] == signature and self.store.find(last[1].keys):
+            prev_sk, prev_write, prev_out = last[1], last[2], last[3]
+            sk = copy.copy(prev_sk)
+            sk.deps, sk.parent, sk.cached, sk.certain = deps, state.last, True, certain
+            sk.via, sk.error = "key", error
+            self.out.append(sk)
+            self.plan.memo[last_key] = (signature, sk, prev_write, prev_out)
+            return StageResult(prev_out, (*writes, prev_write), image, certain, sk)
         keys = _combine(op, deps, relaxed=False)
         relaxed = _combine(op, deps, relaxed=True) if any(d.relaxed for d in deps) else frozenset()
         sk = StepKeys(
@@ -327,7 +350,6 @@ class _Evaluator:
             state.last,
             error=error,
         )
-        certain = state.certain and all(d.certain for d in deps)
         found = self.store.find(keys)
         if found is not None:
             sk.cached, sk.via, sk.token = True, "key", found.token
@@ -357,11 +379,12 @@ class _Evaluator:
         if link:
             out_keys = _limit(frozenset(h("merge", a, b) for a in state.keys for b in sk.out_keys))
         self.out.append(sk)
+        self.plan.memo[last_key] = (signature, sk, new_write, out_keys)
         return StageResult(out_keys, (*writes, new_write), image, certain, sk)
 
     # -- RUN ---------------------------------------------------------------------------------
 
-    def run_op(self, step: Step, image: BaseImage | None) -> tuple[str, str, dict[str, str]]:
+    def run_op(self, step: Step, image: BaseImage | None) -> tuple[str, dict[str, str]]:
         ins = step.instruction
         env_items = _env_list(image.env if image else (), step.env)
         env_digest = h(*env_items)
@@ -378,11 +401,9 @@ class _Evaluator:
         mounts = h(*(_mount_def(m) for m in step.mounts))
         flags = h(*(f"{f.name}={f.value}" for f in ins.flags if f.name in ("network", "security")))
         op = h("run", command, mounts, flags, env_digest, workdir, user)
-        return (
-            op,
-            env_digest,
-            {"op": h(command, mounts, flags), "workdir": workdir, "user": user},
-        )
+        parts = {"op": h(command, mounts, flags), "workdir": workdir, "user": user}
+        parts["env"] = env_digest
+        return op, parts
 
     def root_dep(self, step: Step, parent: Dep, writes: tuple[Write, ...]) -> Dep:
         special = any(m.type in ("secret", "ssh") for m in step.mounts)
@@ -446,17 +467,15 @@ class _Evaluator:
 
     # -- COPY / ADD --------------------------------------------------------------------------
 
-    def copy_op(
-        self, step: Step, state: StageResult
-    ) -> tuple[str, dict[str, str], Write, list[Dep], str | None]:
+    def copy_static(self, step: Step) -> tuple[str, str, bool]:
+        """The copy action (what BuildKit hashes besides the files): op, destination, whether the
+        destination is a directory."""
         ins = step.instruction
         expanded = list(step.expanded)
         if len(expanded) < 2:
-            op = h("copy-invalid", ins.logical)
-            return op, {"op": op}, Write("opaque", full=op, relaxed=op), [], None
+            return h("copy-invalid", ins.logical), "/", False
         sources, dest = expanded[:-1], expanded[-1]
         dest_abs = dest if dest.startswith("/") else posixpath.join(step.workdir, dest)
-        dest_path = posixpath.normpath(dest_abs)
         dir_like = dest.endswith("/") or len(sources) > 1 or dest in (".", "..")
         flags = []
         for flag in ins.flags:
@@ -469,30 +488,47 @@ class _Evaluator:
         heredocs = [h(d.name, d.content, d.chomp, d.expand) for d in ins.heredocs]
         names = [posixpath.basename(gopath.clean("/" + s)) for s in sources]
         op = h(ins.name, *names, dest_abs, dir_like, *sorted(flags), *heredocs)
+        return op, posixpath.normpath(dest_abs), dir_like
+
+    def copy_op(
+        self, ps: PlannedStep, step: Step
+    ) -> tuple[str, dict[str, str], Write, list[Dep], str | None]:
+        memo_key = (id(ps), "copy")
+        static = self.plan.memo.get(memo_key)
+        if static is None:
+            static = self.plan.memo[memo_key] = self.copy_static(step)
+        op, dest_path, dir_like = static
         deps: list[Dep] = []
         error = None
         write = Write("opaque", dest=dest_path, full=op, relaxed=op)
+        memo = self.plan.memo
         for read in step.reads:
             if read.kind == "context":
                 spec = SourceSpec(tuple(read.sources), tuple(read.excludes), read.parents)
                 digest = self.files.digest(spec)
                 error = digest.error
-                deps.append(
-                    Dep(
-                        "context",
-                        frozenset({h("ctx", digest.value)}),
-                        describe=", ".join(read.sources),
-                        spec=spec,
+                # Steps are evaluated again and again with the same files (history replay).
+                found = memo.get((id(ps), "ctx", digest.value))
+                if found is None:
+                    found = (
+                        Dep(
+                            "context",
+                            frozenset({h("ctx", digest.value)}),
+                            describe=", ".join(read.sources),
+                            spec=spec,
+                        ),
+                        Write(
+                            "copy",
+                            dest=dest_path,
+                            spec=spec,
+                            targets=self._targets(ps, read, dest_path, dir_like),
+                            full=h("copy", digest.value),
+                            relaxed=h("copy", digest.value),
+                        ),
                     )
-                )
-                write = Write(
-                    "copy",
-                    dest=dest_path,
-                    spec=spec,
-                    targets=self._targets(read, dest_path, dir_like),
-                    full=h("copy", digest.value),
-                    relaxed=h("copy", digest.value),
-                )
+                    memo[(id(ps), "ctx", digest.value)] = found
+                deps.append(found[0])
+                write = found[1]
             elif read.kind == "stage" and read.stage is not None:
                 dep = self.stage_dep(read, "")
                 deps.append(dep)
@@ -509,7 +545,14 @@ class _Evaluator:
                 deps.append(Dep("remote", frozenset({h("remote", *read.sources)})))
         return op, {"op": op}, write, deps, error
 
-    def _targets(self, read: Read, dest: str, dir_like: bool) -> tuple[tuple[str, str, str], ...]:
+    def _targets(
+        self, ps: PlannedStep, read: Read, dest: str, dir_like: bool
+    ) -> tuple[tuple[str, str, str], ...]:
+        kinds = tuple(self.files.kind(clean_source(s)) for s in read.sources)
+        memo_key = (id(ps), "targets", kinds)
+        found = self.plan.memo.get(memo_key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
         out = []
         for source in read.sources:
             src = clean_source(source)
@@ -521,7 +564,9 @@ class _Evaluator:
                 name = posixpath.basename(src)
                 target = posixpath.join(dest, name) if dir_like else dest
                 out.append((src, target, "file"))
-        return tuple(out)
+        result = tuple(out)
+        self.plan.memo[memo_key] = result
+        return result
 
     def _expand(self, word: str, env: Mapping[str, str]) -> str:
         try:

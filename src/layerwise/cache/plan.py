@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from layerwise.dockerfile.model import Model, Stage, Step, build_model
 from layerwise.dockerfile.parser import parse_dockerfile
@@ -42,10 +43,7 @@ class PlannedStep:
     def stage_label(self) -> str:
         return self.stage.display_name
 
-    @property
-    def layer(self) -> bool:
-        """Does BuildKit run a vertex for it? (`WORKDIR /` changes nothing and makes none.)"""
-        return self.step is None or self.step.produces_layer
+    layer: bool = True  # does BuildKit run a vertex for it? (`WORKDIR /` makes none)
 
 
 @dataclass
@@ -64,6 +62,7 @@ class BuildPlan:
     dockerfile: Dockerfile
     model: Model  # of the file with triggers written out when there are any
     stages: list[PlannedStage]  # the built stages, in file order
+    memo: dict[object, Any] = field(default_factory=dict, repr=False)  # for the key model
 
     @property
     def steps(self) -> list[PlannedStep]:
@@ -135,6 +134,7 @@ def plan_build(
                     ins.logical,
                     ident,
                     is_trigger,
+                    s.produces_layer,
                 )
             )
         stages.append(planned)

@@ -158,6 +158,26 @@ def explain_build(
     return Prediction(stages, build)
 
 
+def first_rebuilt(
+    build: BuildKeys,
+    previous: BuildKeys | None,
+    files: ContextFiles,
+    previous_files: ContextFiles | None,
+    changed_paths: Sequence[str] | None = None,
+) -> tuple[StepKeys, str] | None:
+    """The first step that runs again and why (cheaper than explaining every step)."""
+    for sk in build.steps:
+        if sk.cached or (sk.planned.keyword == "FROM" and previous is None):
+            continue
+        prev = None
+        if previous is not None:
+            ident = _identity(sk)
+            prev = next((p for p in previous.steps if _identity(p) == ident), None)
+        explainer = _Explainer(files, previous_files, changed_paths)
+        return sk, explainer.reason(sk, prev, {}, previous is not None)
+    return None
+
+
 def _identity(sk: StepKeys) -> tuple[str, str]:
     ps = sk.planned
     return (ps.stage.name or f"#{ps.stage.index}", ps.ident)
@@ -234,7 +254,7 @@ class _Explainer:
             if dep.name == "parent":
                 continue
             old = prev_deps.get(dep.name)
-            if old is None or parts.get(f"dep:{dep.name}") == before.get(f"dep:{dep.name}"):
+            if old is None or old.alternatives == dep.alternatives:
                 continue
             if dep.name.startswith("stage:"):
                 if old.relaxed is not None and dep.relaxed == old.relaxed:
@@ -299,6 +319,15 @@ class Simulator:
         self.features = features
         self.previous: BuildKeys | None = None
         self.previous_files: ContextFiles | None = None
+
+    def evaluate(
+        self,
+        plan: BuildPlan,
+        files: ContextFiles,
+        bases: Mapping[str, BaseImage] | None = None,
+    ) -> BuildKeys:
+        """Keys and cache hits of one build, without explanations."""
+        return evaluate(plan, files, self.store, bases, self.features)
 
     def predict(
         self,
