@@ -246,7 +246,7 @@ def test_base_image_changes(
 
     ctx = tmp_path / "app"
     ctx.mkdir()
-    (ctx / "a.txt").write_text("a\n")
+    (ctx / "a.txt").write_text(f"a {nonce}\n")  # the scratch stage shares nothing else
     (ctx / "Dockerfile").write_text(
         f"FROM {tag}\nWORKDIR /app\nCOPY a.txt .\nRUN cat a.txt > b.txt\n"
         "FROM scratch\nCOPY --from=0 /app/a.txt /a.txt\n"

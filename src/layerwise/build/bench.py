@@ -291,9 +291,12 @@ def _median_steps(results: Sequence[BuildResult]) -> list[StepTiming]:
         steps = found[key]
         first = steps[0]
         text = first.name.split("] ", 1)[-1] if "] " in first.name else first.name
+        stage = first.stage
+        if stage is None and first.stage_index is not None:
+            stage = f"stage-{first.stage_index}"  # as the cache model names an unnamed stage
         out.append(
             StepTiming(
-                first.stage,
+                stage,
                 first.line,
                 first.keyword,
                 text,

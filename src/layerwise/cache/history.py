@@ -419,6 +419,8 @@ class _Variant:
                 seconds = None
                 if self.timings is not None:
                     seconds = self.timings.get((ps.stage_label, _normal(ps.text)))
+                    if seconds is None:
+                        seconds = self.timings.get((ps.stage_label, f"#{ps.line}"))
                 stats = StepStats(
                     ps.stage_label, key[1], ps.line, ps.keyword, ps.text, seconds=seconds
                 )
@@ -463,7 +465,9 @@ def _normal(text: str) -> str:
 
 def load_timings(path: str | Path, dockerfile: str | None = None) -> dict[tuple[str, str], float]:
     """Step durations from `layerwise bench --format json` output: (stage, instruction) -> the
-    cold build's seconds, for the Dockerfile whose path ends like `dockerfile` (else the first)."""
+    cold build's seconds, from the entry of the Dockerfile whose path ends like `dockerfile`,
+    else from every entry; also (stage, "#<line>") for steps whose text BuildKit showed
+    differently (ARG values expanded)."""
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
@@ -471,20 +475,27 @@ def load_timings(path: str | Path, dockerfile: str | None = None) -> dict[tuple[
     entries = data.get("dockerfiles") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{path}: not the JSON output of `layerwise bench`")
-    chosen = entries[0]
-    if dockerfile is not None:
-        for entry in entries:
-            if str(entry.get("path", "")).endswith(dockerfile) or str(dockerfile).endswith(
-                str(entry.get("path", "\x00"))
-            ):
-                chosen = entry
-                break
-    cold = (chosen.get("scenarios") or {}).get("cold") or {}
+    chosen = [
+        e
+        for e in entries
+        if dockerfile is not None
+        and isinstance(e, dict)
+        and (
+            str(e.get("path", "")).endswith(dockerfile)
+            or str(dockerfile).endswith(str(e.get("path") or "\x00"))
+        )
+    ]
     out: dict[tuple[str, str], float] = {}
-    for step in cold.get("steps") or []:
-        text, stage = step.get("text"), step.get("stage")
-        if isinstance(text, str) and isinstance(stage, str):
-            out[(stage, _normal(text))] = float(step.get("seconds") or 0.0)
+    # The Dockerfile's own entry; else every entry (steps written alike take alike long).
+    for entry in chosen[:1] or [e for e in entries if isinstance(e, dict)]:
+        cold = (entry.get("scenarios") or {}).get("cold") or {}
+        for step in cold.get("steps") or []:
+            text, stage = step.get("text"), step.get("stage")
+            if isinstance(text, str) and isinstance(stage, str):
+                seconds = float(step.get("seconds") or 0.0)
+                out.setdefault((stage, _normal(text)), seconds)
+                if isinstance(step.get("line"), int):
+                    out.setdefault((stage, f"#{step['line']}"), seconds)
     return out
 
 

@@ -27,11 +27,14 @@ What BuildKit (0.13, as in Docker 26) puts into a step's cache key, and what thi
   incorrect deps computation for special mounts"): after an upstream rebuild it stays cached if
   the files came out the same (`Features(secret_mount_content=True)`, the default here).
 
-Where a key depends on the bytes a re-run RUN produced (content-keyed inputs after a rebuilt
-RUN), the model cannot know them. It then computes a second, "relaxed" key under the assumption
-that re-run steps reproduce their files; if only that one is in the cache the prediction is
-marked uncertain and guessed: a single file that a COPY put there is assumed unchanged, anything
-else changed.
+Where a key depends on the bytes a re-run RUN produced (a content-keyed input after a rebuilt
+RUN), the model cannot know them. It computes the key twice: assuming every re-run RUN wrote new
+files, and assuming a re-run RUN writes the same files when its script, its mounts and the files
+before it are the same (ARG and ENV values aside) and that a path is written only by the RUN steps
+that name it (`--prefix=/install`), when one does. A file a COPY put somewhere keeps what the
+COPY put there unless a later script names it. If only the second key is in the cache, the
+prediction is marked uncertain and guessed cached (for a RUN keyed on all its files by the
+BuildKit 0.13 quirk below: rebuilt).
 """
 
 from __future__ import annotations
@@ -140,7 +143,7 @@ class Content:
 
     full: str
     relaxed: str
-    copied_file: bool  # a single file a COPY put there (used to guess uncertain cases)
+    copied_file: bool  # a single file a COPY put there
 
 
 @dataclass(slots=True)
@@ -152,7 +155,7 @@ class Dep:
     relaxed: str | None = None  # differs from every alternative only for content-keyed inputs
     describe: str = ""
     spec: SourceSpec | None = None  # context files it reads
-    copied_file: bool = False
+    likely_same: bool = False  # when only re-run steps differ, guess the input unchanged
     certain: bool = True
     input_rebuilt: bool = False  # the step or stage it reads from ran again in this build
 
@@ -308,17 +311,19 @@ class _Evaluator:
             mounted = tuple(
                 d.relaxed or h(*sorted(d.alternatives)) for d in deps if d.name.startswith("mount:")
             )
-            found_write = memo.get((id(ps), "run-write", mounted))
+            before = self.content_of(writes, "/").relaxed
+            found_write = memo.get((id(ps), "run-write", mounted, before))
             if found_write is None:
-                # "Re-run steps reproduce their files": keyed on what the script is and reads.
+                # A re-run step is assumed to write the same files when its script, what it
+                # mounts and the files before it are the same (ARG/ENV values aside).
                 ins = step.instruction
                 found_write = Write(
                     "run",
                     full="",
-                    relaxed=h("run-out", parts["op"], *mounted),
+                    relaxed=h("run-out", parts["op"], *mounted, before),
                     command=" ".join((*ins.arguments, *(d.content for d in ins.heredocs))),
                 )
-                memo[(id(ps), "run-write", mounted)] = found_write
+                memo[(id(ps), "run-write", mounted, before)] = found_write
             new_write = found_write
         else:  # COPY / ADD
             op, parts, new_write, copy_deps, error = self.copy_op(ps, step)
@@ -360,7 +365,7 @@ class _Evaluator:
             rec = self.store.find_relaxed(relaxed) if relaxed else None
             if rec is not None:
                 certain = False
-                guess = all(d.copied_file for d in deps if d.relaxed)
+                guess = all(d.likely_same for d in deps if d.relaxed)
                 if guess:
                     sk.cached, sk.via, sk.token = True, "guess", rec.token
                     sk.out_keys = keys | rec.keys
@@ -460,7 +465,7 @@ class _Evaluator:
             _limit(frozenset(fast | {full})),
             relaxed,
             describe=f"{', '.join(paths)} from stage {label!r}",
-            copied_file=all(c.copied_file for c in contents),
+            likely_same=True,
             certain=stage.certain,
             input_rebuilt=stage.last is not None and not stage.last.cached,
         )
@@ -590,10 +595,12 @@ class _Evaluator:
         # Since the last COPY of exactly this file: (full, relaxed) parts, else None.
         copied: tuple[list[str], list[str]] | None = None
         name = posixpath.basename(path)
+        naming = {id(w) for w in writes if w.kind == "run" and _names(w.command, path)}
         for w in writes:
             if w.kind in ("base", "run"):
                 full.append(w.full)
-                relaxed.append(w.relaxed)
+                if w.kind == "base" or not naming or id(w) in naming:
+                    relaxed.append(w.relaxed)
                 if copied is not None and w.kind == "run" and name and name in w.command:
                     # A script that names the file may rewrite it (chmod, sed -i): the same
                     # script does the same to the same file.
@@ -668,6 +675,21 @@ def _limit(keys: frozenset[str]) -> frozenset[str]:
     if len(keys) <= MAX_ALTERNATIVES:
         return keys
     return frozenset(sorted(keys)[:MAX_ALTERNATIVES])
+
+
+def _names(command: str, path: str) -> bool:
+    """Does a script name this path or a directory above it (`--prefix=/install` names
+    /install/lib)? The root names nothing."""
+    parts = path.strip("/").split("/")
+    for i in range(len(parts), 0, -1):
+        prefix = "/" + "/".join(parts[:i])
+        at = command.find(prefix)
+        while at != -1:
+            end = at + len(prefix)
+            if end == len(command) or not (command[end].isalnum() or command[end] in "_-."):
+                return True
+            at = command.find(prefix, at + 1)
+    return False
 
 
 def _related(a: str, b: str) -> bool:
