@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from layerwise.build.docker import find_engine, remove_images
+from layerwise.build.docker import Engine, find_engine, remove_images
 from layerwise.build.driver import build
 from layerwise.build.rawjson import Vertex
-from layerwise.build.result import BuildResult, StepResult
+from layerwise.build.result import BuildError, BuildResult, StepResult
 from layerwise.context.ignore import DOCKERIGNORE, ignore_file_for, load_ignore, parse_ignore
 from layerwise.context.walk import walk_context
 from layerwise.errors import InputError
@@ -493,25 +493,17 @@ def run_bench(
                         )
                     )
 
-            result = build(
-                copy.root,
-                copy.dockerfile,
-                tag=tag,
-                target=options.target,
-                build_args=dict(options.build_args),
-                network=options.network,
-                platform=options.platform,
-                builder=options.builder,
-                cache_from=options.cache_from,
-                cache_to=options.cache_to,
-                no_cache=scenario == "cold",
-                load=first_cold,
-                progress_callback=callback,
-                docker=engine,
-                strip_syntax_directive=options.strip_syntax_directive,
-                timeout=options.timeout,
-                image_info=first_cold,
-            )
+            try:
+                result = _build(copy, options, engine, tag, scenario, first_cold, callback)
+            except BuildError as exc:
+                # Name the user's Dockerfile, not the private copy it was built from.
+                shown = str(copy.variant.dockerfile or copy.result.path)
+                raise BuildError(
+                    str(exc.args[0]).replace(str(copy.dockerfile), shown),
+                    step=exc.step,
+                    log_tail=exc.log_tail,
+                    result=exc.result,
+                ) from None
             report.build_seconds += result.seconds
             res = copy.result.scenarios.setdefault(scenario, ScenarioResult(scenario))
             res.runs.append(result.seconds)
@@ -533,6 +525,36 @@ def run_bench(
         shutil.rmtree(tmp, ignore_errors=True)
         report.wall_seconds = time.perf_counter() - started
     return report
+
+
+def _build(
+    copy: _Copy,
+    options: BenchOptions,
+    engine: Engine,
+    tag: str,
+    scenario: str,
+    first_cold: bool,
+    callback: Callable[[Vertex], None] | None,
+) -> BuildResult:
+    return build(
+        copy.root,
+        copy.dockerfile,
+        tag=tag,
+        target=options.target,
+        build_args=dict(options.build_args),
+        network=options.network,
+        platform=options.platform,
+        builder=options.builder,
+        cache_from=options.cache_from,
+        cache_to=options.cache_to,
+        no_cache=scenario == "cold",
+        load=first_cold,
+        progress_callback=callback,
+        docker=engine,
+        strip_syntax_directive=options.strip_syntax_directive,
+        timeout=options.timeout,
+        image_info=first_cold,
+    )
 
 
 def _edit_files(

@@ -141,6 +141,8 @@ def cache_command(
         new_build_args=parse_build_args(changed_args),
         changed_bases=changed_bases,
     )
+    for error in prediction.build.plan.model.errors:
+        click.echo(f"warning: {error} (BuildKit refuses this Dockerfile)", err=True)
     if fmt == "json":
         data = prediction.to_json()
         for stage in data["stages"]:
