@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -310,50 +311,67 @@ def _scripted(seq: BuildKitSequence, ctx: Path, source: str, manifest: str, igno
     seq.build("comment in the Dockerfile")
 
 
-def test_scripted_sequence_naive_flask(
-    docker: DockerEngine, engine: Engine, tmp_path: Path, images: list[str]
-) -> None:
+def _naive_flask(docker: DockerEngine, engine: Engine, tmp_path: Path) -> BuildKitSequence:
     """flask-pip as shipped (`COPY . .` first): every change but the ignored file reruns the
     install, including a comment in the Dockerfile, which `COPY . .` copies too."""
     nonce = uuid.uuid4().hex[:10]
     base = make_base(docker, tmp_path, "python:3.11-slim", f"layerwise-test-cachepy-{nonce}:1")
-    images.append(base)
     ctx = copy_example("flask-pip", tmp_path)
     (ctx / ".dockerignore").write_text("logs\n")
     dockerfile = ctx / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text().replace("FROM python:3.11-slim", f"FROM {base}"))
     seq = BuildKitSequence(engine, ctx, {base: image_fingerprint(docker, base)})
+    seq.images.append(base)
     _scripted(seq, ctx, "app.py", "requirements.txt", "logs/dev.log")
     seq.build("build arg no stage declares", build_args={"UNDECLARED": "1"})
-    images.extend(seq.images)
-    _report(seq)
-    assert not seq.unmatched
-    assert seq.disagreements == []
-    reran = {c.label for c in seq.comparisons if not c.actual.cached}
-    assert reran == {"baseline", "source file", "dependency manifest", "comment in the Dockerfile"}
+    return seq
 
 
-def test_scripted_sequence_optimized_fastapi(
-    docker: DockerEngine, engine: Engine, tmp_path: Path, images: list[str]
-) -> None:
+def _optimized_fastapi(docker: DockerEngine, engine: Engine, tmp_path: Path) -> BuildKitSequence:
     """fastapi-uvicorn with a multi-stage Dockerfile (dependencies installed from a bind-mounted
     requirements.txt with cache and secret mounts, a test stage the target does not build)."""
     nonce = uuid.uuid4().hex[:10]
     base = make_base(docker, tmp_path, "python:3.11-slim", f"layerwise-test-cachepy-{nonce}:2")
-    images.append(base)
     ctx = copy_example("fastapi-uvicorn", tmp_path)
     (ctx / ".dockerignore").write_text("docs\n.vscode\n")
     (ctx / "Dockerfile").write_text(OPTIMIZED_FASTAPI.format(base=base))
     seq = BuildKitSequence(engine, ctx, {base: image_fingerprint(docker, base)}, target="runtime")
+    seq.images.append(base)
     _scripted(seq, ctx, "app/main.py", "requirements.txt", "docs/api.md")
     seq.build("build arg value", build_args={"APP_VERSION": "2"})
     harmless_edit(ctx / "tests" / "test_main.py")
     seq.build("file of a stage the target does not build", build_args={"APP_VERSION": "2"})
-    images.extend(seq.images)
-    _report(seq)
-    assert not seq.unmatched
-    assert seq.disagreements == []
-    ran = {(c.label, c.prediction.line) for c in seq.comparisons if not c.actual.cached}
+    return seq
+
+
+def test_scripted_sequence_on_example_apps(
+    docker: DockerEngine, engine: Engine, tmp_path: Path, images: list[str]
+) -> None:
+    """The issue's sequence on two example apps, built side by side (two builds at a time)."""
+    (tmp_path / "flask").mkdir()
+    (tmp_path / "fastapi").mkdir()
+    with ThreadPoolExecutor(2) as pool:
+        futures = [
+            pool.submit(_naive_flask, docker, engine, tmp_path / "flask"),
+            pool.submit(_optimized_fastapi, docker, engine, tmp_path / "fastapi"),
+        ]
+        flask, fastapi = (f.result() for f in futures)
+    images.extend([*flask.images, *fastapi.images])
+    for seq in (flask, fastapi):
+        _report(seq)
+    total = len(flask.comparisons) + len(fastapi.comparisons)
+    agreed = total - len(flask.disagreements) - len(fastapi.disagreements)
+    print(
+        f"scripted sequence, both apps: agreement {agreed}/{total} = {100 * agreed / total:.1f} %"
+    )
+    for seq in (flask, fastapi):
+        assert not seq.unmatched
+        assert [str(c) for c in seq.disagreements] == []
+
+    reran = {c.label for c in flask.comparisons if not c.actual.cached}
+    assert reran == {"baseline", "source file", "dependency manifest", "comment in the Dockerfile"}
+
+    ran = {(c.label, c.prediction.line) for c in fastapi.comparisons if not c.actual.cached}
     lines = OPTIMIZED_FASTAPI.splitlines()
 
     def line(text: str) -> int:
