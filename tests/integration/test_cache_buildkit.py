@@ -55,14 +55,16 @@ def _one(seq: BuildKitSequence, label: str, line: int, stage: str | None = None)
     return found[0]
 
 
-def _report(seq: BuildKitSequence) -> None:
-    print()
-    print(seq.summary())
-    for c in seq.comparisons:
-        if not c.agrees or not c.prediction.certain:
-            print("   ", c)
-    for u in seq.unmatched:
-        print("   ", u)
+def _report(seq: BuildKitSequence, capsys: pytest.CaptureFixture[str]) -> None:
+    """The agreement figure, shown in the test output even when output is captured."""
+    with capsys.disabled():
+        print()
+        print(seq.summary())
+        for c in seq.comparisons:
+            if not c.agrees or not c.prediction.certain:
+                print("   ", c)
+        for u in seq.unmatched:
+            print("   ", u)
 
 
 PROBE = """\
@@ -134,7 +136,11 @@ COPY --from=user /home/u /7
 
 
 def test_claims_probe(
-    docker: DockerEngine, engine: Engine, tmp_path: Path, images: list[str]
+    docker: DockerEngine,
+    engine: Engine,
+    tmp_path: Path,
+    images: list[str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     nonce = uuid.uuid4().hex[:10]
     base = make_base(docker, tmp_path, "debian:bookworm-slim", f"layerwise-test-cache-{nonce}:1")
@@ -186,7 +192,7 @@ def test_claims_probe(
     with (ctx / "Dockerfile").open("a") as fh:
         fh.write("# a comment\n")
     build("Dockerfile comment (Dockerfile not copied)", build_args=args)
-    _report(seq)
+    _report(seq, capsys)
 
     assert not seq.unmatched
     certain = [c for c in seq.comparisons if c.prediction.certain]
@@ -229,7 +235,11 @@ def test_claims_probe(
 
 
 def test_base_image_changes(
-    docker: DockerEngine, engine: Engine, tmp_path: Path, images: list[str]
+    docker: DockerEngine,
+    engine: Engine,
+    tmp_path: Path,
+    images: list[str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A base image rebuilt with only a new LABEL keeps everything cached (BuildKit keys FROM on
     the layers), a new ENV reruns the RUN steps only, a new layer reruns everything."""
@@ -261,7 +271,7 @@ def test_base_image_changes(
     seq.bases = rebase("RUN echo more > /more")  # type: ignore[assignment]
     seq.build("new layer")
     images.extend([tag, *seq.images])
-    _report(seq)
+    _report(seq, capsys)
     assert not seq.unmatched
     assert [str(c) for c in seq.comparisons if not c.agrees] == []
     ran = {(c.label, c.prediction.line): not c.actual.cached for c in seq.comparisons}
@@ -345,7 +355,11 @@ def _optimized_fastapi(docker: DockerEngine, engine: Engine, tmp_path: Path) -> 
 
 
 def test_scripted_sequence_on_example_apps(
-    docker: DockerEngine, engine: Engine, tmp_path: Path, images: list[str]
+    docker: DockerEngine,
+    engine: Engine,
+    tmp_path: Path,
+    images: list[str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The issue's sequence on two example apps, built side by side (two builds at a time)."""
     (tmp_path / "flask").mkdir()
@@ -358,7 +372,7 @@ def test_scripted_sequence_on_example_apps(
         flask, fastapi = (f.result() for f in futures)
     images.extend([*flask.images, *fastapi.images])
     for seq in (flask, fastapi):
-        _report(seq)
+        _report(seq, capsys)
     total = len(flask.comparisons) + len(fastapi.comparisons)
     agreed = total - len(flask.disagreements) - len(fastapi.disagreements)
     print(
