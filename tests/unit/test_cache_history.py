@@ -263,3 +263,26 @@ def test_cli_history_text_json_and_gate(tmp_path: Path) -> None:
     assert run_cli("cache", str(repo), "--history", "10", "--fail-under", "70").code == 0
     bad = run_cli("cache", str(tmp_path / "nope"), "--history", "3")
     assert bad.code == 2 and bad.err.count("\n") == 1
+
+
+def test_context_in_a_subdirectory(tmp_path: Path) -> None:
+    repo = tmp_path / "mono"
+    (repo / "svc" / "src").mkdir(parents=True)
+    (repo / "other").mkdir()
+    (repo / "svc" / "src" / "app.py").write_text("1\n")
+    (repo / "other" / "x.py").write_text("1\n")
+    (repo / "svc" / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY . /app\n")
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "initial")
+    _commit(repo, "elsewhere", {"other/x.py": "2\n"})
+    _commit(repo, "service", {"svc/src/app.py": "2\n"})
+    report = replay_history(repo / "svc", commits=2)
+    assert report.context == "svc"
+    v = report.variants[0]
+    # .git is outside the context: a commit elsewhere in the repository rebuilds nothing
+    assert [(c.commit.subject, c.context_changes, c.rebuilt) for c in v.commits] == [
+        ("elsewhere", 0, 0),
+        ("service", 1, 1),
+    ]
+    assert v.commits[1].cause == "src/app.py changes"
