@@ -129,7 +129,8 @@ def test_report_json_markdown_and_html() -> None:
     report = _report()
     data = report.to_json()
     assert set(data["dockerfiles"][0]) == {
-        "label", "path", "scenarios", "image_bytes", "layers", "context_bytes", "skipped",
+        "label", "path", "scenarios", "image_bytes", "layers", "context_bytes", "context_size",
+        "skipped",
     }  # fmt: skip
     cold = data["dockerfiles"][0]["scenarios"]["cold"]
     assert cold["seconds"] == 30.5 and len(cold["runs"]) == 3

@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from layerwise.build.docker import Engine, find_engine, remove_images
 from layerwise.build.driver import build
@@ -79,6 +79,9 @@ _HASH_COMMENT = {
 _SLASH_COMMENT = {".js", ".ts", ".mjs", ".go", ".rs", ".java", ".kt", ".php", ".cs", ".gradle"}
 _HASH_NAMES = {"Pipfile", "Gemfile", "Dockerfile", "Makefile"}
 _SKIP_DIRS = ("test", "tests", "docs", "doc", "examples")
+
+if TYPE_CHECKING:
+    from layerwise.context.project import BuildContext
 
 ProgressCallback = Callable[["BuildEvent"], None]
 
@@ -195,7 +198,8 @@ class VariantResult:
     scenarios: dict[str, ScenarioResult] = field(default_factory=dict)
     image_bytes: int | None = None
     layers: int | None = None
-    context_bytes: int | None = None  # sent for the first cold build
+    context_bytes: int | None = None  # transferred for the first cold build, as BuildKit says
+    context_size: int | None = None  # bytes of the files the build sends (its context walk)
     skipped: dict[str, str] = field(default_factory=dict)  # scenario -> why
 
     def to_json(self) -> dict[str, Any]:
@@ -206,6 +210,7 @@ class VariantResult:
             "image_bytes": self.image_bytes,
             "layers": self.layers,
             "context_bytes": self.context_bytes,
+            "context_size": self.context_size,
             "skipped": dict(self.skipped),
         }
 
@@ -245,6 +250,7 @@ class BenchReport:
             out["image_bytes"] = _div(b.image_bytes, a.image_bytes)
             out["layers"] = _div(b.layers, a.layers)
             out["context_bytes"] = _div(b.context_bytes, a.context_bytes)
+            out["context_size"] = _div(b.context_size, a.context_size)
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -312,12 +318,15 @@ def _median_steps(results: Sequence[BuildResult]) -> list[StepTiming]:
 
 def read_paths(context: Path, dockerfile: Path, options: BenchOptions) -> set[str]:
     """Context files the built stages of `dockerfile` read (COPY/ADD sources, bind mounts)."""
+    return {p for p in _context(context, dockerfile, options).read_paths if (context / p).is_file()}
+
+
+def _context(context: Path, dockerfile: Path, options: BenchOptions) -> BuildContext:
     from layerwise.context.project import BuildContext
 
-    ctx = BuildContext.load(
+    return BuildContext.load(
         context, dockerfile, build_args=dict(options.build_args), target=options.target
     )
-    return {p for p in ctx.read_paths if (context / p).is_file()}
 
 
 def choose_manifest(paths: set[str]) -> str | None:
@@ -465,6 +474,8 @@ def run_bench(
             for i, v in enumerate(variants)
         ]
         report.variants = [c.result for c in copies]
+        for c in copies:
+            c.result.context_size = _context(c.root, c.dockerfile, options).transfer.total_bytes
         code_file, deps_file = _edit_files(copies, options, report)
         report.code_file, report.deps_file = code_file, deps_file
         plan = _plan(options, copies, code_file, deps_file)
