@@ -18,6 +18,8 @@ from layerwise.errors import LayerwiseError
 
 # command name -> "module:function" (relative to layerwise.cli); one line per command.
 COMMANDS: dict[str, str] = {
+    "bench": "bench:bench_command",
+    "cache": "cache:cache_command",
     "context": "context:context_command",
     "deps": "deps:deps_command",
     "fix": "fix:fix_command",
