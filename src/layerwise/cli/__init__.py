@@ -20,6 +20,7 @@ from layerwise.errors import LayerwiseError
 COMMANDS: dict[str, str] = {
     "fix": "fix:fix_command",
     "lint": "lint:lint_command",
+    "optimize": "optimize:optimize_command",
     "parse": "parse:parse_command",
     "rule": "rules:rule_command",
     "rules": "rules:rules_command",

@@ -82,6 +82,11 @@ _INERT = frozenset(
         "dpkg-reconfigure", "debconf-set-selections", "gpg", "apt-key", "tee",
     }
 )  # fmt: skip
+# Commands whose arguments are paths they change (mkdir is harmless: a directory made before the
+# COPY is the same directory after it).
+_PATH_ARGS = frozenset({"rm", "chmod", "chown", "touch", "ln", "tee"})
+# Directories of tool files that a manifest COPY brings whole (not the application source).
+_MANIFEST_DIRS = frozenset({".yarn"})
 _SYSTEM_MANAGERS = frozenset(
     {"apt-get", "apt", "aptitude", "apk", "dnf", "dnf5", "yum", "microdnf", "tdnf", "zypper",
      "dpkg", "pipx", "gem", "conda", "mamba", "micromamba"}
@@ -239,6 +244,8 @@ def copy_source(step: Step, files: ProjectFiles | None = None) -> tuple[str, str
         return None
     if not (norm == "" or src.endswith("/") or (files is not None and files.is_dir(norm))):
         return None
+    if posixpath.basename(norm) in _MANIFEST_DIRS:
+        return None
     dest = posixpath.normpath(posixpath.join(step.workdir or "/", step.expanded[-1]))
     return norm, dest
 
@@ -384,15 +391,13 @@ def _check_inert(cmd: Command, cwd: str, dest: str | None) -> None:
         writes = redirect.op in (">", ">>", ">|", "&>", "&>>") and redirect.target
         if writes and _under(_abs(cwd, redirect.target or ""), dest):
             raise NotApplicable(f"it writes {redirect.target} where the COPY writes")
-    if name == "mkdir":
-        return  # a directory made before the COPY is the same directory after it
-    for arg in args:
-        if arg.startswith("-") or "://" in arg or "=" in arg:
-            continue
-        absolute = arg.startswith("/")
-        if (absolute or name not in ("curl", "wget", "echo", "printf")) and _under(
-            _abs(cwd, arg), dest
-        ):
+    if name not in _PATH_ARGS:
+        return
+    positional = [a for a in args if not a.startswith("-")]
+    if name in ("chmod", "chown"):
+        positional = positional[1:]  # the mode or the owner
+    for arg in positional:
+        if _under(_abs(cwd, arg), dest):
             raise NotApplicable(f"`{name}` changes {arg}, where the COPY writes")
 
 
@@ -417,7 +422,7 @@ def _op_use(
     if m == "poetry":
         return _poetry_use(ctx, step, rs, op, cwd, files, earlier)
     if m == "pipenv":
-        return _pipenv_use(op, cwd, files)
+        return _pipenv_use(ctx, step, op, cwd, files)
     if m in ("npm", "yarn", "pnpm"):
         return _node_use(op, cwd)
     if m == "bundler" and op.action == "install":
@@ -681,13 +686,15 @@ def _poetry_use(
     raise NotApplicable(f"`poetry {op.subcommand}` may need the source")
 
 
-def _pipenv_use(op: PackageOp, cwd: str, files: ProjectFiles | None) -> _Use | None:
+def _pipenv_use(
+    ctx: LintContext, step: Step, op: PackageOp, cwd: str, files: ProjectFiles | None
+) -> _Use | None:
     use = _tool_use("pipenv", cwd)
     if op.action in ("install", "sync"):
         if op.packages:
             raise NotApplicable("`pipenv install PACKAGE` changes the Pipfile")
         if files is not None:
-            text = files.read_text(normalize(posixpath.join(cwd, "Pipfile")) or "") or ""
+            text = files.read_text(join(_context_dir(ctx, step, files, cwd), "Pipfile")) or ""
             if re.search(r"""path\s*=\s*["']\.["']""", text):
                 raise NotApplicable("the Pipfile installs the project itself")
         if {"--deploy", "--ignore-pipfile"} & op.flags or op.action == "sync":
