@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from layerwise.context.project import BuildContext
 from layerwise.dockerfile.parser import parse_dockerfile
 from layerwise.fixes.engine import apply_edits
 from layerwise.rules.base import Fix, LintContext
@@ -22,7 +23,10 @@ def make_context(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def context(text: str, build_context: object | None = None) -> LintContext:
+def context(text: str, directory: Path | None = None) -> LintContext:
+    """A lint context for `text`, with the build context `directory` (its .dockerignore
+    honoured) when given."""
+    build_context = BuildContext.load(directory) if directory is not None else None
     return LintContext(parse_dockerfile(text, "Dockerfile"), build_context=build_context)
 
 

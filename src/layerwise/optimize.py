@@ -24,6 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from layerwise.config import Config, find_config
+from layerwise.context.dockerignore import write_dockerignore
+from layerwise.context.ignore import IgnoreFile, parse_ignore
+from layerwise.context.project import BuildContext
+from layerwise.context.walk import ContextSnapshot
 from layerwise.dockerfile.parser import parse_dockerfile, read_dockerfile
 from layerwise.dockerfile.syntax import Dockerfile
 from layerwise.errors import InputError
@@ -199,8 +203,9 @@ class OptimizeResult:
         return [c for c in (self.dockerfile, self.dockerignore) if c is not None and c.changed]
 
     def label(self, path: Path) -> str:
+        """A path as the report shows it: relative to the context directory."""
         try:
-            return path.relative_to(self.directory).as_posix()
+            return path.resolve().relative_to(self.directory.resolve()).as_posix()
         except ValueError:
             return str(path)
 
@@ -275,11 +280,10 @@ def optimize(
     args = dict(build_args or {})
     notes: list[str] = []
 
-    build_context: object = root
-    dockerignore: FileChange | None = None
-    context_gain: ContextGain | None = None
+    original_context = BuildContext.load(root, path, build_args=args, target=target)
+    dockerignore, build_context = _dockerignore(original_context, notes)
 
-    before = lint(df, config=config, select=select, ignore=ignore, build_context=build_context)
+    before = lint(df, config=config, select=select, ignore=ignore, build_context=original_context)
     fixed = fix_dockerfile(
         df,
         unsafe=unsafe,
@@ -349,7 +353,7 @@ def optimize(
         result_df, config=config, select=select, ignore=ignore, build_context=build_context
     )
     gain = _gain(df, result_df, config, build_context, args, target)
-    gain.context = context_gain
+    gain.context = _context_gain(original_context, build_context, result_df, args, target)
     return OptimizeResult(
         directory=root,
         dockerfile=FileChange(path, df.text, text),
@@ -365,11 +369,48 @@ def optimize(
     )
 
 
+def _dockerignore(ctx: BuildContext, notes: list[str]) -> tuple[FileChange | None, BuildContext]:
+    """The ignore file with the context engine's suggestions, and the context as the build will
+    see it with that file (the fixes plan against what will be sent)."""
+    try:
+        planned = write_dockerignore(ctx, dry_run=True)
+    except InputError as exc:
+        notes.append(f".dockerignore not changed: {exc}")
+        return None, ctx
+    target = planned.path
+    existing = (
+        target.read_text(encoding="utf-8", errors="surrogateescape") if target.is_file() else None
+    )
+    if not planned.added:
+        return None, ctx
+    lines, matcher = parse_ignore(planned.text, str(target))
+    after = BuildContext(ctx.root, ctx.dockerfile, IgnoreFile(target, lines, matcher), ctx.model)
+    change = FileChange(target, existing, planned.text)
+    return change, after
+
+
+def _context_gain(
+    before: BuildContext,
+    after: BuildContext,
+    result: Dockerfile,
+    build_args: dict[str, str],
+    target: str | None,
+) -> ContextGain:
+    """Files and bytes BuildKit transfers for the build, before and after."""
+    old = before.transfer
+    new = after.with_model(result.model(build_args, target)).transfer
+    return ContextGain(_files(old), old.total_bytes, _files(new), new.total_bytes)
+
+
+def _files(snapshot: ContextSnapshot) -> int:
+    return sum(1 for e in snapshot.entries.values() if e.kind != "dir")
+
+
 def _gain(
     before: Dockerfile,
     after: Dockerfile,
     config: Config,
-    build_context: object,
+    build_context: BuildContext,
     build_args: dict[str, str],
     target: str | None,
 ) -> Gain:

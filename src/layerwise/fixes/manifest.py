@@ -266,6 +266,32 @@ def is_dependency_install(ctx: LintContext, step: Step) -> bool:
         return False
 
 
+def installs_only_the_project(ctx: LintContext, step: Step) -> bool:
+    """Whether every install of this RUN installs only the project from its source: the second
+    half of a split (`pip install --no-deps .`, or `uv sync`/`poetry install` after an earlier
+    `--no-install-project`/`--no-root` run of the same tool in the stage)."""
+    rs = ctx.run(step) if step.name == "RUN" else None
+    if rs is None:
+        return False
+    stage = ctx.model.stages[step.stage_index]
+    earlier = stage.steps[: stage.steps.index(step)]
+    found = False
+    for op in rs.script.package_ops:
+        if not op.installs:
+            continue
+        if op.manager == "pip" and "--no-deps" in op.flags and op.local_paths:
+            found = all(p.kind == "path" for p in op.packages) and not op.requirements
+        elif op.manager == "uv" and _earlier_ran(ctx, earlier, "uv", "--no-install-project"):
+            found = "--no-install-project" not in op.flags
+        elif op.manager == "poetry" and _earlier_ran(ctx, earlier, "poetry", "--no-root"):
+            found = "--no-root" not in op.flags
+        else:
+            return False
+        if not found:
+            return False
+    return found
+
+
 # -- planning ----------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from layerwise.dockerfile.model import Model, Stage, Step
+from layerwise.fixes.manifest import installs_only_the_project
 from layerwise.fixes.project import ProjectFiles, requirement_files
 from layerwise.rules.base import LintContext
 from layerwise.shell.debian import is_build_only
@@ -46,7 +47,7 @@ class StepRef:
     stage: str
     line: int
     instruction: str  # the first line of the instruction, as written
-    installs: bool  # the step installs packages
+    installs: bool  # the step installs packages (not only the project from its source)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,7 +93,11 @@ def step_ref(ctx: LintContext, stage: Stage, step: Step) -> StepRef:
     installs = False
     if step.name == "RUN":
         rs = ctx.run(step)
-        installs = rs is not None and any(op.installs for op in rs.script.package_ops)
+        installs = (
+            rs is not None
+            and any(op.installs for op in rs.script.package_ops)
+            and not installs_only_the_project(ctx, step)
+        )
     return StepRef(stage.display_name, step.line, first, installs)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from layerwise.config import Config
+from layerwise.context.project import BuildContext
 from layerwise.dockerfile.parser import parse_dockerfile
 from layerwise.dockerfile.syntax import Dockerfile
 from layerwise.errors import DockerfileSyntaxError
@@ -89,7 +90,7 @@ def selected(
 def apply_structural(
     df: Dockerfile,
     *,
-    build_context: object | None = None,
+    build_context: BuildContext | None = None,
     config: Config | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
