@@ -31,7 +31,6 @@ from layerwise.context.walk import ContextSnapshot
 from layerwise.dockerfile.parser import parse_dockerfile, read_dockerfile
 from layerwise.dockerfile.syntax import Dockerfile
 from layerwise.errors import InputError
-from layerwise.fixes.engine import fix_dockerfile
 from layerwise.fixes.healthcheck import check_path, split_healthcheck
 from layerwise.fixes.predict import (
     StepRef,
@@ -42,7 +41,7 @@ from layerwise.fixes.predict import (
     source_change_rebuilds,
 )
 from layerwise.fixes.project import project_files
-from layerwise.fixes.structural import Options, apply_structural
+from layerwise.fixes.structural import Options, apply_structural, fix_all
 from layerwise.fsutil import atomic_write
 from layerwise.rules.base import Finding, LintContext
 from layerwise.rules.engine import lint
@@ -284,54 +283,36 @@ def optimize(
     dockerignore, build_context = _dockerignore(original_context, notes)
 
     before = lint(df, config=config, select=select, ignore=ignore, build_context=original_context)
-    fixed = fix_dockerfile(
+    options = Options(tuple(writable))
+    fixed = fix_all(
         df,
         unsafe=unsafe,
         config=config,
         select=select,
         ignore=ignore,
         build_context=build_context,
+        options=options,
     )
     fixes = [
         AppliedFix(f.rule, f.fix.safety, f.line, f.fix.description)
         for f in fixed.applied
         if f.fix is not None
     ]
+    fixes.extend(AppliedFix(rule, "unsafe", None, what) for rule, what in fixed.structural)
     notes.extend(fixed.notes)
     text = fixed.text
-    skipped: list[tuple[str, str]] = []
+    skipped = list(fixed.structural_skipped)
     available: list[tuple[str, str]] = []
-    options = Options(tuple(writable))
-    structural = apply_structural(
-        parse_dockerfile(text, df.path),
-        build_context=build_context,
-        config=config,
-        select=select,
-        ignore=ignore,
-        options=options,
-    )
-    if unsafe:
-        skipped = structural.skipped
-        if structural.applied:
-            fixes.extend(
-                AppliedFix(a.rule, "unsafe", None, a.description) for a in structural.applied
-            )
-            # The safe fixes again, for what the restructuring wrote.
-            again = fix_dockerfile(
-                parse_dockerfile(structural.text, df.path),
-                config=config,
-                select=select,
-                ignore=ignore,
-                build_context=build_context,
-            )
-            fixes.extend(
-                AppliedFix(f.rule, f.fix.safety, None, f.fix.description)
-                for f in again.applied
-                if f.fix is not None
-            )
-            text = again.text
-    else:
-        available = [(a.name, a.description) for a in structural.applied]
+    if not unsafe:
+        dry = apply_structural(
+            parse_dockerfile(text, df.path),
+            build_context=build_context,
+            config=config,
+            select=select,
+            ignore=ignore,
+            options=options,
+        )
+        available = [(a.name, a.description) for a in dry.applied]
         available.extend(
             (f.rule, f.fix.description)
             for f in fixed.remaining

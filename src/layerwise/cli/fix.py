@@ -13,7 +13,7 @@ from layerwise.context.project import BuildContext
 from layerwise.discover import find_dockerfiles
 from layerwise.dockerfile.parser import read_dockerfile
 from layerwise.errors import LayerwiseError
-from layerwise.fixes import fix_dockerfile
+from layerwise.fixes.structural import fix_all
 from layerwise.fsutil import atomic_write
 
 
@@ -68,7 +68,7 @@ def fix_command(
             if not no_context:
                 directory = Path(context_dir) if context_dir else Path(path).parent
                 context = BuildContext.load(directory, path, build_args=args, target=target)
-            result = fix_dockerfile(
+            result = fix_all(
                 df,
                 unsafe=unsafe,
                 config=config,
@@ -94,12 +94,15 @@ def fix_command(
             if backup:
                 atomic_write(Path(f"{path}.orig"), result.original)
             atomic_write(Path(path), result.text)
-            click.echo(f"fixed {path}: {len(result.applied)} fixes", err=True)
+            count = len(result.applied) + len(result.structural)
+            click.echo(f"fixed {path}: {count} fixes", err=True)
         else:
             pending = True
             if not show_diff:
                 for f in result.applied:
                     click.echo(f"{path}:{f.line}:{f.column}: {f.rule} would fix: {f.message}")
+                for rule, what in result.structural:
+                    click.echo(f"{path}: {rule} would fix: {what}")
         for finding, why in result.rejected:
             click.echo(f"{path}:{finding.line}: {finding.rule} fix not applied: {why}", err=True)
     if failed:

@@ -54,6 +54,9 @@ class FixResult:
     remaining: list[Finding] = field(default_factory=list)  # findings after fixing
     rounds: int = 0
     notes: list[str] = field(default_factory=list)  # changes made besides the rules' fixes
+    # structural transforms applied directly (see layerwise.fixes.structural): (rule, what)
+    structural: list[tuple[str, str]] = field(default_factory=list)
+    structural_skipped: list[tuple[str, str]] = field(default_factory=list)  # (transform, why)
 
     @property
     def changed(self) -> bool:

@@ -20,7 +20,7 @@ import re
 from layerwise.dockerfile.model import Stage
 from layerwise.errors import InputError
 from layerwise.fixes import text as tx
-from layerwise.fixes.manifest import NotApplicable
+from layerwise.fixes.text import NotApplicable
 from layerwise.rules.base import Fix, LintContext
 
 OPTIONS = "--interval=30s --timeout=5s --start-period=10s --retries=3"
@@ -69,7 +69,10 @@ def split_healthcheck(
         edit = tx.insert_before(ctx.dockerfile, anchor.instruction, style.lines([line]))
     else:
         last = stage.steps[-1].instruction if stage.steps else stage.from_instruction
-        edit = tx.insert_after(ctx.dockerfile, last, style.lines([line]))
+        try:
+            edit = tx.insert_after(ctx.dockerfile, last, style.lines([line]))
+        except NotApplicable as exc:
+            return None, str(exc)
     return Fix((edit,), "unsafe", f"HEALTHCHECK calling {path} with urllib"), None
 
 

@@ -50,6 +50,7 @@ from layerwise.fixes.project import (
     project_metadata,
     requirement_files,
 )
+from layerwise.fixes.text import NotApplicable
 from layerwise.rules.base import Edit, Fix, LintContext
 from layerwise.shell.packages import PackageOp
 from layerwise.shell.run import RunScript
@@ -106,10 +107,6 @@ _PIP_VALUED = frozenset(
      "--exists-action", "--keyring-provider", "--use-feature", "--use-deprecated"}
 )  # fmt: skip
 _PIP_FILE_OPTIONS = ("-r", "--requirement", "-c", "--constraint")
-
-
-class NotApplicable(Exception):
-    """The split would not keep the build working; the message says why (one line)."""
 
 
 @dataclass

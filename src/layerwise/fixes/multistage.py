@@ -44,12 +44,12 @@ from layerwise.dockerfile.syntax import Dockerfile, Instruction
 from layerwise.errors import DockerfileSyntaxError
 from layerwise.fixes import text as tx
 from layerwise.fixes.manifest import (
-    NotApplicable,
     copy_source,
     plan_manifest_first,
     render_split,
 )
 from layerwise.fixes.project import ProjectFiles, project_files
+from layerwise.fixes.text import NotApplicable
 from layerwise.rules.base import Edit, Fix, LintContext
 from layerwise.shell.debian import is_build_only, is_dev_package, runtime_packages
 from layerwise.shell.facts import APT_MANAGERS
@@ -195,16 +195,22 @@ def _partition(ctx: LintContext, stage: Stage, files: ProjectFiles | None) -> Mu
     runtime_base = slim_base(image_word.value, stage.base_name)
     if runtime_base is None:
         raise NotApplicable(f"no slim variant of {stage.base_name} to run on")
+    release_note = _debian_release(stage)
+    kinds = {id(step): _classify(ctx, step) for step in stage.steps}
     build_steps: list[Step] = []
+    apt_only: list[Step] = []  # apt update/clean without installs: the builder's business
     build_packages: list[str] = []
     keep_packages: list[str] = []
     dependency_steps: list[Step] = []
     notes: list[str] = []
     for step in stage.steps:
-        kind = _classify(ctx, step)
+        kind = kinds[id(step)]
         if kind == "apt":
             found = _apt_packages(ctx, step)
             build = [p for p in found if is_build_only(p)]
+            if not found:
+                apt_only.append(step)
+                continue
             if not build:
                 continue
             build_steps.append(step)
@@ -212,37 +218,56 @@ def _partition(ctx: LintContext, stage: Stage, files: ProjectFiles | None) -> Mu
             for p in found:
                 if not is_build_only(p) and p not in keep_packages:
                     keep_packages.append(p)
-        elif kind == "deps":
-            if not build_steps:
-                continue  # installs before any build tool: nothing to compile with
-            dependency_steps.append(step)
+        elif kind == "deps" and build_steps:
+            dependency_steps.append(step)  # (installs before any build tool stay as they are)
     if not build_steps:
         raise NotApplicable("the final stage installs no build tools")
     if not dependency_steps:
         raise NotApplicable("no pip install after the build tools are installed")
     last_dep = dependency_steps[-1]
     last_index = stage.steps.index(last_dep)
-    for step in stage.steps[:last_index]:
+    first_build = stage.steps.index(build_steps[0])
+    broad = [i for i, s in enumerate(stage.steps) if copy_source(s, files) is not None]
+    broad_first = broad[0] if broad else len(stage.steps)
+    for i, step in enumerate(stage.steps[:last_index]):
         if step.name == "USER" and step.expanded and step.expanded[0] not in ("root", "0"):
             raise NotApplicable("the install runs as a non-root user")
+        if i > broad_first and step.name not in _SCOPE:
+            raise NotApplicable(
+                f"line {step.line}: the installs come after the source COPY and cannot move "
+                "ahead of it"
+            )
+        if (
+            i > first_build
+            and kinds[id(step)] == "other"
+            and step.name == "RUN"
+            and not _inert(ctx, step)
+        ):
+            raise NotApplicable(
+                f"line {step.line} runs between the build tools and the installs and may "
+                "need them; the runtime stage would not have them"
+            )
+    if broad_first < last_index:
+        raise NotApplicable("the installs need the source copied before them")
     _check_command(stage)
     runtime_pkgs: list[str] = []
     for pkg in build_packages:
         base = pkg.split("=", 1)[0]
-        if is_dev_package(base):
-            mapped = runtime_packages(base)
-            if mapped is None:
-                runtime_pkgs.append(pkg)
-                notes.append(f"no runtime package known for {base}: kept in the final stage")
-            else:
-                runtime_pkgs.extend(m for m in mapped if m not in runtime_pkgs)
+        if not is_dev_package(base) or _python_headers(base):
+            continue  # a compiler or build tool, or headers of Debian's own Python
+        mapped = runtime_packages(base)
+        if mapped is None:
+            runtime_pkgs.append(pkg)
+            notes.append(f"no runtime package known for {base}: kept in the final stage")
+        else:
+            runtime_pkgs.extend(m for m in mapped if m not in runtime_pkgs)
     runtime_pkgs.extend(p for p in keep_packages if p not in runtime_pkgs)
+    if release_note and any(runtime_packages(p.split("=", 1)[0]) for p in build_packages):
+        notes.append(release_note)
 
     builder_name = _free_name(ctx)
     first_dep = dependency_steps[0]
     first_dep_index = stage.steps.index(first_dep)
-    broad = [i for i, s in enumerate(stage.steps) if copy_source(s, files) is not None]
-    broad_first = broad[0] if broad else len(stage.steps)
     # The venv is made right after the build tools, before anything the installs read, so a
     # changed requirements file does not make it again.
     tools_before = [s for s in build_steps if stage.steps.index(s) < first_dep_index]
@@ -253,13 +278,14 @@ def _partition(ctx: LintContext, stage: Stage, files: ProjectFiles | None) -> Mu
     builder.raw(_from_line(stage, image_word.value, builder_name, style))
     if venv_after is None:
         builder.generated(_venv_lines(style))
-    for i, step in enumerate(stage.steps[: last_index + 1]):
+    for step in stage.steps[: last_index + 1]:
         if step in dependency_steps:
             builder.step(step, _with_cache_mount(ctx, step, style))
         elif (
             step in build_steps
-            or step.name in ("ARG", "ENV", "WORKDIR", "SHELL", "USER", "RUN")
-            or (step.name in ("COPY", "ADD") and i < broad_first and _from_context(step))
+            or step.name in _SCOPE
+            or step.name == "RUN"
+            or (step.name in ("COPY", "ADD") and _from_context(step))
         ):
             builder.step(step)
         if step is venv_after:
@@ -277,10 +303,11 @@ def _partition(ctx: LintContext, stage: Stage, files: ProjectFiles | None) -> Mu
             venv_copied = True
         if step in build_steps:
             if not apt_done and runtime_pkgs:
-                runtime.generated([_runtime_apt(style, runtime_pkgs)], like=step)
+                upgrade = _upgrades(ctx, build_steps)
+                runtime.generated([_runtime_apt(style, runtime_pkgs, upgrade)], like=step)
             apt_done = True
             continue
-        if step in dependency_steps:
+        if step in dependency_steps or (step in apt_only and i < last_index):
             continue
         if (
             step.name in ("COPY", "ADD")
@@ -290,8 +317,7 @@ def _partition(ctx: LintContext, stage: Stage, files: ProjectFiles | None) -> Mu
         ):
             continue
         runtime.step(step)
-    pieces = [builder.text(), runtime.text()]
-    text = "".join(pieces)
+    text = builder.text() + runtime.text()
     return MultiStagePlan(
         stage,
         builder_name,
@@ -303,6 +329,48 @@ def _partition(ctx: LintContext, stage: Stage, files: ProjectFiles | None) -> Mu
         text,
         notes,
     )
+
+
+_SCOPE = frozenset({"ARG", "ENV", "WORKDIR", "SHELL", "USER"})
+_INERT = frozenset(
+    {"mkdir", "useradd", "groupadd", "adduser", "addgroup", "ln", "chmod", "chown", "rm",
+     "echo", "true", ":", "touch", "export", "set", "id"}
+)  # fmt: skip
+
+
+def _inert(ctx: LintContext, step: Step) -> bool:
+    """A RUN that needs no build tool: only file-system and user bookkeeping."""
+    rs = ctx.run(step)
+    return (
+        rs is not None
+        and not rs.script.parse_error
+        and all(c.name in _INERT for c in rs.script.commands)
+    )
+
+
+def _debian_release(stage: Stage) -> str | None:
+    """Check that the image is Debian bookworm, whose package names the runtime table gives;
+    returns a note when that is assumed rather than written in the tag."""
+    tag = (stage.image.tag if stage.image else None) or "latest"
+    for codename in ("trixie", "bullseye", "buster", "stretch", "jessie"):
+        if codename in tag:
+            raise NotApplicable(
+                f"{stage.base_name} is Debian {codename}; the runtime package table is for bookworm"
+            )
+    if "bookworm" in tag:
+        return None
+    m = re.match(r"(\d+)\.(\d+)", tag)
+    if m and (int(m.group(1)), int(m.group(2))) < (3, 8):
+        raise NotApplicable(
+            f"{stage.base_name} is older than Debian bookworm, for which the runtime package "
+            "table is"
+        )
+    return f"runtime packages are named as in Debian bookworm ({stage.base_name} names no release)"
+
+
+def _python_headers(package: str) -> bool:
+    """Debian's Python headers (python3-dev, libpython3.11-dev): only used to compile."""
+    return bool(re.fullmatch(r"(lib)?python[0-9.]*(-all)?-dev", package))
 
 
 def _classify(ctx: LintContext, step: Step) -> str:
@@ -400,7 +468,8 @@ class _Emitter:
         self.parts.append(text)
 
     def _gap(self, ins: Instruction) -> str:
-        """The blank lines between the previous instruction and this one's block."""
+        """What lies between the previous instruction and this one's block: blank lines and
+        comments that belong to no instruction, kept as they are."""
         start = tx.block_start(self.df, ins)
         prev_end = 0
         for other in self.df.instructions:
@@ -408,8 +477,7 @@ class _Emitter:
                 prev_end = other.span.end
             else:
                 break
-        gap = self.df.text[prev_end:start]
-        return gap if gap.strip() == "" else ""
+        return self.df.text[prev_end:start]
 
     def step(self, step: Step, text: str | None = None) -> None:
         ins = step.instruction
@@ -476,10 +544,21 @@ def _path_env(style: tx.Style) -> str:
     return f'{style.keyword("ENV")} PATH="{VENV}/bin:$PATH"'
 
 
-def _runtime_apt(style: tx.Style, packages: list[str]) -> str:
+def _upgrades(ctx: LintContext, steps: list[Step]) -> bool:
+    """Whether the build-tool steps also upgrade the installed packages."""
+    for step in steps:
+        rs = ctx.run(step)
+        for op in rs.script.package_ops if rs else ():
+            if op.manager in APT_MANAGERS and op.action == "upgrade" and not op.packages:
+                return True
+    return False
+
+
+def _runtime_apt(style: tx.Style, packages: list[str], upgrade: bool = False) -> str:
     return style.run(
         [
             "apt-get update",
+            *(["apt-get upgrade -y"] if upgrade else []),
             "apt-get install -y --no-install-recommends " + " ".join(packages),
             # Images without Debian's docker-clean hook would keep the regenerated package
             # caches (tens of MB) in this layer.

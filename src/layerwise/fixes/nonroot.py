@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from layerwise.dockerfile.model import Stage, Step
 from layerwise.fixes import text as tx
-from layerwise.fixes.manifest import NotApplicable
+from layerwise.fixes.text import NotApplicable
 from layerwise.rules.base import Edit, Fix, LintContext
 from layerwise.shell.facts import APT_MANAGERS
 
@@ -41,6 +41,14 @@ _SYSTEM_DIRS = (
     "/var/lib/apt", "/var/cache", "/var/lib/dpkg", "/boot", "/dev",
 )  # fmt: skip
 _NO_SHELL_IMAGES = ("distroless", "chainguard/static", "scratch")
+# Server images whose own entrypoint starts as root and drops privileges itself (or needs root to
+# prepare its directories): a USER in the Dockerfile breaks them.
+_DROPS_PRIVILEGES = frozenset(
+    {"nginx", "httpd", "apache", "postgres", "postgis", "mysql", "mariadb", "mongo", "redis",
+     "rabbitmq", "memcached", "elasticsearch", "cassandra", "couchdb", "influxdb", "haproxy",
+     "traefik", "caddy", "wordpress", "php", "tomcat", "jenkins", "sonarqube", "nextcloud",
+     "odoo", "grafana", "prometheus", "openresty", "varnish", "squid", "bind9", "vsftpd"}
+)  # fmt: skip
 
 
 @dataclass
@@ -114,6 +122,10 @@ def _plan(
         root = ctx.model.stages[root.base_stage]
     if root.is_scratch or any(n in root.base_name for n in _NO_SHELL_IMAGES):
         raise NotApplicable(f"{root.base_name} has no shell to create a user with")
+    if root.image is not None and root.image.base_name.split("-")[0] in _DROPS_PRIVILEGES:
+        raise NotApplicable(
+            f"{root.base_name} starts as root and drops privileges in its own entrypoint"
+        )
     if not _debian_like(ctx, root, stage):
         raise NotApplicable(
             f"{root.base_name}: creating a user is only supported on images with useradd "

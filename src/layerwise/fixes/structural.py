@@ -19,10 +19,11 @@ from layerwise.context.project import BuildContext
 from layerwise.dockerfile.parser import parse_dockerfile
 from layerwise.dockerfile.syntax import Dockerfile
 from layerwise.errors import DockerfileSyntaxError
-from layerwise.fixes.engine import apply_edits
+from layerwise.fixes.engine import FixResult, apply_edits, fix_dockerfile
 from layerwise.fixes.manifest import split_manifest_first
 from layerwise.fixes.multistage import split_multistage
 from layerwise.fixes.nonroot import split_nonroot
+from layerwise.fixes.text import ensure_syntax_directive, uses_buildkit_syntax
 from layerwise.rules.base import Fix, LintContext, registry
 
 
@@ -127,4 +128,63 @@ def apply_structural(
                 break
             result.text = text
             result.applied.append(Applied(transform.name, transform.rule, fix.description))
+    return result
+
+
+def fix_all(
+    df: Dockerfile,
+    *,
+    unsafe: bool = False,
+    config: Config | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    build_context: BuildContext | None = None,
+    options: Options | None = None,
+) -> FixResult:
+    """What `layerwise fix` does: the rules' fixes, and with `unsafe` the structural transforms
+    whose rule is not registered, then the safe fixes again for what they wrote. The structural
+    changes are listed in `FixResult.structural` (rule, description), the ones that do not
+    apply in `FixResult.structural_skipped` (transform, why)."""
+    result = fix_dockerfile(
+        df,
+        unsafe=unsafe,
+        config=config,
+        select=select,
+        ignore=ignore,
+        build_context=build_context,
+    )
+    if not unsafe:
+        return result
+    current = parse_dockerfile(result.text, df.path)
+    structural = apply_structural(
+        current,
+        build_context=build_context,
+        config=config,
+        select=select,
+        ignore=ignore,
+        options=options,
+    )
+    result.structural_skipped.extend(structural.skipped)
+    if not structural.applied:
+        return result
+    result.structural.extend((a.rule, a.description) for a in structural.applied)
+    again = fix_dockerfile(
+        parse_dockerfile(structural.text, df.path),
+        unsafe=unsafe,
+        config=config,
+        select=select,
+        ignore=ignore,
+        build_context=build_context,
+    )
+    result.text = again.text
+    result.applied.extend(again.applied)
+    result.rejected.extend(again.rejected)
+    result.remaining = again.remaining
+    result.rounds += again.rounds
+    result.notes.extend(n for n in again.notes if n not in result.notes)
+    final = parse_dockerfile(result.text, df.path)
+    if not uses_buildkit_syntax(df) and uses_buildkit_syntax(final):
+        edits = ensure_syntax_directive(final)
+        if edits:
+            result.text = apply_edits(result.text, edits)
     return result

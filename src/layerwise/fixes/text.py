@@ -111,8 +111,30 @@ def insert_before(df: Dockerfile, ins: Instruction, text: str) -> Edit:
     return Edit.insert(block_start(df, ins), text)
 
 
+class NotApplicable(Exception):
+    """A structural fix would not keep the build working; the message says why (one line)."""
+
+
+def open_at_end(df: Dockerfile, ins: Instruction) -> bool:
+    """Whether the instruction's last line continues (ends with the escape character) into the
+    end of the file: anything appended after it would become part of it."""
+    if ins.span.end < len(df.text.rstrip("\r\n")) or ins.heredocs:
+        return False
+    for line in reversed(df.text[ins.span.start : ins.span.end].splitlines()):
+        code = line.strip()
+        if not code or code.startswith("#"):
+            continue
+        return code.endswith(df.escape)
+    return False
+
+
 def insert_after(df: Dockerfile, ins: Instruction, text: str) -> Edit:
     """Insert whole lines after an instruction (and its heredoc bodies)."""
+    if open_at_end(df, ins):
+        raise NotApplicable(
+            f"line {ins.start_line}: the last instruction ends with a line continuation, so "
+            "nothing can follow it"
+        )
     end = ins.span.end
     if not df.text[ins.span.start : end].endswith("\n"):
         text = style_of(df).newline + text.removesuffix(style_of(df).newline)
