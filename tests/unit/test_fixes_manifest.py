@@ -489,13 +489,29 @@ def test_split_in_a_builder_stage_and_install_selection(tmp_path: Path) -> None:
 def test_nothing_to_split(tmp_path: Path) -> None:
     for text in (
         "FROM python:3.11\nCOPY r.txt .\nRUN pip install -r r.txt\nCOPY . .\n",
-        "FROM python:3.11\nCOPY . .\nRUN pip install flask\n",
         "FROM python:3.11\nCOPY app.py .\nRUN pip install -r requirements.txt\n",
         "FROM python:3.11\nCOPY --from=build /src /app\nRUN pip install -r /app/r.txt\n",
         "FROM python:3.11\nRUN pip install -r requirements.txt\n",
     ):
         result = split_manifest_first(context(text, make_context(tmp_path / "c", FLASK)))
         assert result.fix is None, text
+
+
+def test_installs_named_on_the_command_line_move_ahead_of_the_copy(tmp_path: Path) -> None:
+    text = 'FROM python:3.11\nCOPY . .\nRUN pip install --upgrade pip gunicorn\nCMD ["x"]\n'
+    assert fixed(text, FLASK, tmp_path / "a") == (
+        'FROM python:3.11\nRUN pip install --upgrade pip gunicorn\nCOPY . .\nCMD ["x"]\n'
+    )
+    # a step a rule points at moves too, when nothing in between needs the source
+    text = (
+        "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends curl\n"
+    )
+    ctx = context(text, make_context(tmp_path / "b", FLASK))
+    apt = ctx.model.stages[0].steps[-1]
+    fix = manifest_first_fix(ctx, apt)
+    assert fix is not None
+    assert applied(text, fix).endswith("install -y --no-install-recommends curl\nCOPY . .\n")
 
 
 def test_fix_is_labelled_unsafe(tmp_path: Path) -> None:

@@ -175,3 +175,18 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM python:3.11\nCOPY\n")
     r = run_cli("optimize", str(tmp_path), "--healthcheck", "nope")
     assert r.code == 2 and "--healthcheck" in r.err and "Traceback" not in r.err
+
+
+def test_scripts_example_runs_optimize_without_writing() -> None:
+    import subprocess
+
+    from examples_support import REPO
+
+    before = (EXAMPLES_DIR / "flask-pip" / "Dockerfile").read_text()
+    proc = subprocess.run(
+        [str(REPO / "scripts" / "example")], capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Predicted gain" in proc.stdout and "+COPY requirements.txt base.txt ./" in proc.stdout
+    assert (EXAMPLES_DIR / "flask-pip" / "Dockerfile").read_text() == before
+    assert not (EXAMPLES_DIR / "flask-pip" / ".dockerignore").exists()

@@ -195,7 +195,7 @@ def plan_manifest_first(
         copy = broad_copy_before(ctx, step, files)
         if copy is None:
             return None
-        plan = _plan(ctx, ctx.model.stages[step.stage_index], copy, files)
+        plan = _plan(ctx, ctx.model.stages[step.stage_index], copy, files, through=step)
         if step not in plan.steps:
             raise NotApplicable(
                 f"a step between the COPY on line {copy.line} and the install on line "
@@ -292,7 +292,15 @@ def installs_only_the_project(ctx: LintContext, step: Step) -> bool:
 # -- planning ----------------------------------------------------------------------------------
 
 
-def _plan(ctx: LintContext, stage: Stage, copy: Step, files: ProjectFiles | None) -> DependencyPlan:
+def _plan(
+    ctx: LintContext,
+    stage: Stage,
+    copy: Step,
+    files: ProjectFiles | None,
+    through: Step | None = None,
+) -> DependencyPlan:
+    """The split for `copy`: the steps after it up to the last install that can move ahead of
+    it (or up to `through`, a step a rule points at, when that is later and can move too)."""
     found = copy_source(copy, files)
     assert found is not None
     source, dest = found
@@ -315,20 +323,28 @@ def _plan(ctx: LintContext, stage: Stage, copy: Step, files: ProjectFiles | None
             break
         movable.append(step)
     installs = [s for s in movable if id(s) in uses_by_step]
-    if not installs:
+    last = installs[-1] if installs else None
+    if (
+        through is not None
+        and through in movable
+        and (last is None or movable.index(through) > movable.index(last))
+    ):
+        last = through
+    if last is None:
         raise NotApplicable(stop or f"no dependency install follows the COPY on line {copy.line}")
-    steps = movable[: movable.index(installs[-1]) + 1]
+    steps = movable[: movable.index(last) + 1]
+    installs = [s for s in steps if id(s) in uses_by_step] or [last]
     plan = DependencyPlan(stage, copy, source, dest, steps, installs, context_known=bool(files))
     produced: set[str] = set()
     for step in installs:
-        for use in uses_by_step[id(step)]:
+        for use in uses_by_step.get(id(step), []):
             _add_manifests(plan, use, produced, files)
             produced.update(use.writes)
             plan.edits.extend(use.edits)
             if use.rerun is not None:
                 plan.reruns.append((step, use.rerun))
     if files is not None:
-        _check_outputs(plan, [u for s in installs for u in uses_by_step[id(s)]], files)
+        _check_outputs(plan, [u for s in installs for u in uses_by_step.get(id(s), [])], files)
     _drop_already_copied(plan, index)
     if files is None and any(u.requirement_files for v in uses_by_step.values() for u in v):
         plan.notes.append("files that requirement files include are unknown without the context")
@@ -484,8 +500,8 @@ def _pip_use(
     requirement = [_abs(cwd, f) for f in op.requirements + op.constraints]
     local = op.local_paths
     if not local:
-        # `pip install gunicorn` alone reads no manifest: it can move, but needs no split.
-        return _Use("pip", requirement, requirement_files=requirement) if requirement else None
+        # `pip install gunicorn` reads no manifest: it moves ahead of the COPY as it is.
+        return _Use("pip", requirement, requirement_files=requirement)
     if len(local) > 1:
         raise NotApplicable("pip installs several local paths")
     path = local[0]
