@@ -190,3 +190,27 @@ def test_scripts_example_runs_optimize_without_writing() -> None:
     assert "Predicted gain" in proc.stdout and "+COPY requirements.txt base.txt ./" in proc.stdout
     assert (EXAMPLES_DIR / "flask-pip" / "Dockerfile").read_text() == before
     assert not (EXAMPLES_DIR / "flask-pip" / ".dockerignore").exists()
+
+
+def test_fix_command_applies_the_structural_fixes_with_the_build_context(example: Path) -> None:
+    dockerfile = example / "Dockerfile"
+    original = dockerfile.read_text()
+    r = run_cli("fix", str(dockerfile), "--unsafe", "--diff")
+    assert r.code == 1, r.err
+    # the nested requirement file is known from the context next to the Dockerfile
+    assert "+COPY requirements.txt base.txt ./" in r.out
+    r = run_cli("fix", str(dockerfile), "--unsafe", "--diff", "--no-context")
+    assert "+COPY requirements.txt ./" in r.out
+    r = run_cli("fix", str(dockerfile), "--diff")  # safe fixes only: no restructuring
+    assert "COPY requirements.txt" not in r.out
+    assert dockerfile.read_text() == original
+    r = run_cli("fix", str(dockerfile), "--unsafe", "--write")
+    assert r.code == 0, r.err
+    assert "USER 10001:10001" in dockerfile.read_text()
+    r = run_cli("fix", str(dockerfile), "--unsafe", "--diff")
+    assert r.code == 0 and r.out == ""
+
+
+def test_cli_writable_dirs(example: Path) -> None:
+    r = run_cli("optimize", str(example), "--unsafe", "--writable", "/app/uploads")
+    assert "+RUN mkdir -p /app/uploads && chown -R app:app /app/uploads" in r.out
