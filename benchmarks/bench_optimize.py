@@ -33,9 +33,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "tests"))
 
-from examples_support import EXAMPLES, EXAMPLES_DIR, harmless_edit, unique_tag  # noqa: E402
+from examples_support import (  # noqa: E402
+    EXAMPLES,
+    EXAMPLES_DIR,
+    harmless_edit,
+    remove_images,
+    unique_tag,
+)
 from layerwise.build import BuildResult, build, find_engine  # noqa: E402
-from layerwise.build.docker import Engine, remove_images  # noqa: E402
+from layerwise.build.docker import Engine  # noqa: E402
 from layerwise.optimize import optimize  # noqa: E402
 
 
@@ -99,6 +105,8 @@ def main() -> None:
         for name in names:
             print(f"{name} ...", file=sys.stderr, flush=True)
             rows.append(bench_example(engine, name, Path(tmp), args.repeat, args.no_cache))
+            if args.json_path:  # after each example: a long run keeps what it measured
+                Path(args.json_path).write_text(json.dumps(rows, indent=2) + "\n")
     print()
     print(
         f"{'example':<16} {'original':>9} {'optimized':>9} {'size':>6}   "

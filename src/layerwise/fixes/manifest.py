@@ -248,7 +248,8 @@ def copy_source(step: Step, files: ProjectFiles | None = None) -> tuple[str, str
 
 
 def is_dependency_install(ctx: LintContext, step: Step) -> bool:
-    """Does this RUN install dependencies from manifests, and nothing that needs the source?
+    """Does this RUN install dependencies (from manifests, or named on the command line) and
+    nothing that needs the source?
 
     A project-only install (`pip install --no-deps .`, or `uv sync`/`poetry install` after an
     earlier `--no-install-project`/`--no-root` run of the same tool) is not one: it needs the
@@ -257,8 +258,9 @@ def is_dependency_install(ctx: LintContext, step: Step) -> bool:
         return False
     stage = ctx.model.stages[step.stage_index]
     earlier = stage.steps[: stage.steps.index(step)]
+    files = project_files(ctx.build_context)
     try:
-        return bool(_step_uses(ctx, step, None, None, earlier))
+        return bool(_step_uses(ctx, step, None, files, earlier))
     except NotApplicable:
         return False
 
