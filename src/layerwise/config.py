@@ -126,6 +126,11 @@ def _from_table(table: dict[str, Any], path: Path, prefix: str) -> Config:
     )
 
 
+def config_from_table(table: dict[str, Any]) -> Config:
+    """A configuration from a `[tool.layerwise]`-shaped table (validated the same way)."""
+    return _from_table(table, Path("<config>"), "")
+
+
 def find_config(start: Path) -> Config:
     """The configuration that applies to files under `start` (a file or directory)."""
     directory = start if start.is_dir() else start.parent

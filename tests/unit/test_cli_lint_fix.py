@@ -53,7 +53,10 @@ def test_lint_json_shape(bad_file: Path) -> None:
 def test_select_and_ignore(bad_file: Path) -> None:
     only = json.loads(run_cli("lint", str(bad_file), "--format", "json", "--select", "LW008").out)
     assert {f["rule"] for f in only} == {"LW008"}
-    rest = json.loads(run_cli("lint", str(bad_file), "--format", "json", "--ignore", "LW0,LW3").out)
+    rest = json.loads(run_cli("lint", str(bad_file), "--format", "json", "--ignore", "LW0").out)
+    assert rest and not [f for f in rest if f["rule"].startswith("LW0")]
+    rest = run_cli("lint", str(bad_file), "--format", "json", "--select", "LW0", "--ignore", "LW0")
+    rest = json.loads(rest.out)
     assert rest == []
 
 

@@ -180,6 +180,13 @@ class Example:
     dockerfile: str
     files: dict[str, str] = field(default_factory=dict)
     build_args: dict[str, str] = field(default_factory=dict)
+    # `[tool.layerwise]` settings the example is linted with (for rules a setting turns on).
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def make_config(self) -> Config:
+        from layerwise.config import Config, config_from_table
+
+        return config_from_table(self.config) if self.config else Config()
 
 
 class Rule:
