@@ -49,6 +49,8 @@ def _check(path: Path) -> Outcome | None:
         return out
     for f in result.applied:
         out.fixed[f.rule] += 1
+        if f.fix is not None and f.fix.safety == "unsafe":
+            out.structural[f.fix.description.split(":", 1)[0]] += 1
     for _rule, what in result.structural:
         out.structural[what.split(":", 1)[0]] += 1
     try:

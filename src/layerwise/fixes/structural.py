@@ -145,6 +145,23 @@ def fix_all(
     whose rule is not registered, then the safe fixes again for what they wrote. The structural
     changes are listed in `FixResult.structural` (rule, description), the ones that do not
     apply in `FixResult.structural_skipped` (transform, why)."""
+    original = df
+    pre: StructuralResult | None = None
+    if unsafe and options is not None and options.writable:
+        # Directories the app writes are only known from the caller: the non-root transform
+        # runs first with them (the root-user rule then has nothing left to fix).
+        pre = apply_structural(
+            df,
+            build_context=build_context,
+            config=config,
+            select=select,
+            ignore=ignore,
+            transforms=[NON_ROOT],
+            include_registered=True,
+            options=options,
+        )
+        if pre.applied:
+            df = parse_dockerfile(pre.text, df.path)
     result = fix_dockerfile(
         df,
         unsafe=unsafe,
@@ -153,6 +170,9 @@ def fix_all(
         ignore=ignore,
         build_context=build_context,
     )
+    if pre is not None and pre.applied:
+        result.original = original.text
+        result.structural.extend((a.rule, a.description) for a in pre.applied)
     if not unsafe:
         return result
     current = parse_dockerfile(result.text, df.path)
@@ -183,7 +203,7 @@ def fix_all(
     result.rounds += again.rounds
     result.notes.extend(n for n in again.notes if n not in result.notes)
     final = parse_dockerfile(result.text, df.path)
-    if not uses_buildkit_syntax(df) and uses_buildkit_syntax(final):
+    if not uses_buildkit_syntax(original) and uses_buildkit_syntax(final):
         edits = ensure_syntax_directive(final)
         if edits:
             result.text = apply_edits(result.text, edits)
