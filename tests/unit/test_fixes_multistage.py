@@ -52,6 +52,7 @@ RUN apt-get update \\
 WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 ENV PATH="/opt/venv/bin:$PATH"
+
 COPY . .
 
 ENV PORT=8000

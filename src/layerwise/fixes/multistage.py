@@ -284,10 +284,12 @@ def _partition(ctx: LintContext, stage: Stage, files: ProjectFiles | None) -> Mu
         elif (
             step in build_steps
             or step.name in _SCOPE
-            or step.name == "RUN"
+            or (step.name == "RUN" and not _creates_users_only(ctx, step))
             or (step.name in ("COPY", "ADD") and _from_context(step))
         ):
             builder.step(step)
+        else:
+            builder.skip(step)
         if step is venv_after:
             builder.generated(_venv_lines(style))
 
@@ -305,16 +307,21 @@ def _partition(ctx: LintContext, stage: Stage, files: ProjectFiles | None) -> Mu
             if not apt_done and runtime_pkgs:
                 upgrade = _upgrades(ctx, build_steps)
                 runtime.generated([_runtime_apt(style, runtime_pkgs, upgrade)], like=step)
+            else:
+                runtime.skip(step)
             apt_done = True
             continue
-        if step in dependency_steps or (step in apt_only and i < last_index):
-            continue
         if (
-            step.name in ("COPY", "ADD")
-            and i < last_index
-            and _from_context(step)
-            and _covered_later(step, stage, files)
+            step in dependency_steps
+            or (step in apt_only and i < last_index)
+            or (
+                step.name in ("COPY", "ADD")
+                and i < last_index
+                and _from_context(step)
+                and _covered_later(step, stage, files)
+            )
         ):
+            runtime.skip(step)
             continue
         runtime.step(step)
     text = builder.text() + runtime.text()
@@ -366,6 +373,17 @@ def _debian_release(stage: Stage) -> str | None:
             "table is"
         )
     return f"runtime packages are named as in Debian bookworm ({stage.base_name} names no release)"
+
+
+def _creates_users_only(ctx: LintContext, step: Step) -> bool:
+    """A RUN that only creates users and groups: the runtime's business, not the builder's."""
+    rs = ctx.run(step)
+    users = {"useradd", "groupadd", "adduser", "addgroup"}
+    return (
+        rs is not None
+        and bool(rs.script.commands)
+        and all(c.name in users for c in rs.script.commands)
+    )
 
 
 def _python_headers(package: str) -> bool:
@@ -463,6 +481,7 @@ class _Emitter:
         self.df = df
         self.style = style
         self.parts: list[str] = []
+        self.pending = ""
 
     def raw(self, text: str) -> None:
         self.parts.append(text)
@@ -481,12 +500,18 @@ class _Emitter:
 
     def step(self, step: Step, text: str | None = None) -> None:
         ins = step.instruction
-        self.parts.append(self._gap(ins))
+        self.parts.append(self._gap(ins) or self.pending)
+        self.pending = ""
         self.parts.append(text if text is not None else tx.block_text(self.df, ins))
+
+    def skip(self, step: Step) -> None:
+        """A step left out: its blank lines go to the next one written."""
+        self.pending = self.pending or self._gap(step.instruction)
 
     def generated(self, lines: list[str], like: Step | None = None) -> None:
         if like is not None:
-            self.parts.append(self._gap(like.instruction))
+            self.parts.append(self._gap(like.instruction) or self.pending)
+            self.pending = ""
         self.parts.append(self.style.lines(lines))
 
     def text(self) -> str:
