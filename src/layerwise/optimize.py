@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from layerwise.compose.model import BuildTarget
 from layerwise.config import Config, find_config
 from layerwise.context.dockerignore import write_dockerignore
 from layerwise.context.ignore import IgnoreFile, parse_ignore
@@ -410,3 +411,82 @@ def _gain(
         packages_before=final_packages(old),
         packages_after=final_packages(new),
     )
+
+
+@dataclass
+class BuildOptimization:
+    """The optimization of one build of a compose project (the services that build it)."""
+
+    services: list[str]
+    result: OptimizeResult
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"services": self.services, "note": self.note, **self.result.to_json()}
+
+
+def optimize_compose(
+    directory: str | Path,
+    *,
+    services: Sequence[str] = (),
+    unsafe: bool = False,
+    healthcheck: str | None = None,
+    writable: Sequence[str] = (),
+    config: Config | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+) -> tuple[list[BuildOptimization], list[str]]:
+    """Optimize every build the compose files of `directory` define (each local Dockerfile
+    once), with each service's build context, Dockerfile, target and build arguments as Compose
+    resolves them. Returns the optimizations and notes on the builds left out (remote contexts,
+    inline Dockerfiles, a Dockerfile several services build with different targets)."""
+    from layerwise.compose import build_targets, load_project
+
+    project = load_project(directory)
+    groups: dict[tuple[str, str], list[BuildTarget]] = {}
+    notes: list[str] = []
+    for target in build_targets(project, list(services) or None):
+        if target.is_remote or target.dockerfile is None:
+            what = "a remote context" if target.is_remote else "an inline Dockerfile"
+            notes.append(f"service {target.service}: {what} is not optimized")
+            continue
+        groups.setdefault((target.context, target.dockerfile), []).append(target)
+    out: list[BuildOptimization] = []
+    for (context, dockerfile), targets in groups.items():
+        first = targets[0]
+        note = None
+        stages = sorted({t.target or "(the last stage)" for t in targets})
+        if len(stages) > 1:
+            note = (
+                f"built with targets {', '.join(stages)}: optimized for the target of service "
+                f"{first.service}, {first.target or '(the last stage)'}"
+            )
+        result = optimize(
+            context,
+            dockerfile,
+            unsafe=unsafe,
+            healthcheck=healthcheck,
+            writable=writable,
+            config=config,
+            select=select,
+            ignore=ignore,
+            build_args=first.args,
+            target=first.target,
+        )
+        out.append(BuildOptimization([t.service for t in targets], result, note))
+    if not out and not notes:
+        raise InputError(f"{directory}: the compose project has no service with a local build")
+    return out, notes
+
+
+def has_compose_project(directory: str | Path, dockerfile: str | Path | None) -> bool:
+    """Whether `optimize DIR` means the compose project: no -f and no Dockerfile in DIR, but
+    compose files."""
+    from layerwise.compose import find_compose_files
+
+    root = Path(directory)
+    if dockerfile is not None or not root.is_dir():
+        return False
+    if any((root / name).is_file() for name in DOCKERFILE_NAMES):
+        return False
+    return bool(find_compose_files(root))

@@ -214,3 +214,33 @@ def test_fix_command_applies_the_structural_fixes_with_the_build_context(example
 def test_cli_writable_dirs(example: Path) -> None:
     r = run_cli("optimize", str(example), "--unsafe", "--writable", "/app/uploads")
     assert "+RUN mkdir -p /app/uploads && chown -R app:app /app/uploads" in r.out
+
+
+def test_compose_project_optimizes_every_local_build(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(EXAMPLES_DIR / "flask-pip", root / "api")
+    shutil.copytree(EXAMPLES_DIR / "uv-app", root / "shortener")
+    (root / "compose.yaml").write_text(
+        "services:\n"
+        "  api:\n    build: ./api\n"
+        "  api-debug:\n    build:\n      context: ./api\n      target: ''\n"
+        "  shortener:\n    build:\n      context: ./shortener\n      args:\n        X: '1'\n"
+        "  remote:\n    build: https://github.com/docker/awesome-compose.git#master:flask\n"
+        "  db:\n    image: postgres:16\n"
+    )
+    r = run_cli("optimize", str(root), "--unsafe", "--format", "json")
+    assert r.code == 1, r.err
+    data = json.loads(r.out)
+    assert data["compose"] is True
+    builds = {tuple(b["services"]): b for b in data["builds"]}
+    assert set(builds) == {("api", "api-debug"), ("shortener",)}
+    assert all(b["dockerfile"]["changed"] for b in builds.values())
+    assert any("remote" in n for n in data["notes"])
+    r = run_cli("optimize", str(root), "--unsafe", "--service", "shortener")
+    assert r.code == 1 and "== services shortener" in r.out and "services api" not in r.out
+    r = run_cli("optimize", str(root), "--unsafe", "--write")
+    assert r.code == 0, r.err
+    assert "COPY requirements.txt base.txt ./" in (root / "api" / "Dockerfile").read_text()
+    assert "uv.lock" in (root / "shortener" / "Dockerfile").read_text()
+    r = run_cli("optimize", str(root), "--unsafe")
+    assert r.code == 0, r.out
