@@ -47,6 +47,8 @@ class Config:
         return not (path is not None and any(rule_id.startswith(p) for p in self.ignored_for(path)))
 
     def ignored_for(self, path: str) -> list[str]:
+        if not self.per_file_ignores:
+            return []  # the common case; resolving the path costs more than all the rules
         out: list[str] = []
         candidate = Path(path)
         rel = candidate

@@ -132,7 +132,7 @@ def test_fix_diff_write_backup(bad_file: Path) -> None:
 def test_fix_keeps_crlf_and_bom(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     path.write_bytes("\ufeffFROM python:3.11-slim\r\nENV A 1\r\n".encode())
-    assert run_cli("fix", str(path), "--write").code == 0
+    assert run_cli("fix", str(path), "--write", "--select", "LW007").code == 0
     assert path.read_bytes() == "\ufeffFROM python:3.11-slim\r\nENV A=1\r\n".encode()
 
 

@@ -206,6 +206,9 @@ class Rule:
     fix_safety: ClassVar[Safety | None] = None
     # Rules that need the build context (files, .dockerignore) are skipped without one.
     needs_context: ClassVar[bool] = False
+    # Opt-in rules run only when a `select` (command line or config) names them: for checks
+    # that cost far more than the rest of the lint (an external program per file).
+    opt_in: ClassVar[bool] = False
 
     def check(self, ctx: LintContext) -> Iterable[Finding]:
         raise NotImplementedError
@@ -232,7 +235,10 @@ class Rule:
         end_pos = df.end_position(max(end, span.start + 1))
         return Finding(
             rule=self.id,
-            severity=ctx.config.severity_for(self.id, severity or self.severity),
+            severity=ctx.config.severity_for(
+                self.id,
+                severity if severity is not None else self.severity,  # STYLE is 0
+            ),
             message=message,
             path=df.path,
             line=start_pos.line,
