@@ -30,9 +30,18 @@ def _final(text: str) -> dict[str, object]:
     out: dict[str, object] = {}
     for name in ("CMD", "ENTRYPOINT", "WORKDIR", "EXPOSE"):
         step = stage.last(name)
-        out[name] = step.instruction.arguments if step else None
-    out["env"] = {k: v for k, v in stage.env.items() if k != "PATH"}
+        args = list(step.instruction.arguments) if step else None
+        shell_form = step and name in ("CMD", "ENTRYPOINT") and not step.instruction.json
+        # the exec-form fix (LW602) writes the words of a command the shell only splits
+        if shell_form and args and not any(ch in args[0] for ch in "$`\\\"'|&;<>(){}*?[]~#"):
+            args = args[0].split()
+        out[name] = args
+    out["env"] = {k: v for k, v in stage.env.items() if k not in ADDED_ENV}
     return out
+
+
+# Variables the fixes may add (the venv's PATH; LW6xx's Python settings).
+ADDED_ENV = frozenset({"PATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"})
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
