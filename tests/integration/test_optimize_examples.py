@@ -105,6 +105,13 @@ def cases(
         and hasattr(item, "callspec")
         and "name" in item.callspec.params
     }
+    if any(
+        isinstance(item, pytest.Function)
+        and item.module is request.module
+        and item.name.startswith("test_healthcheck")
+        for item in request.session.items
+    ):
+        wanted.add("flask-pip")
     root = tmp_path_factory.mktemp("optimize")
 
     def one(name: str) -> Case:
@@ -308,3 +315,43 @@ def test_source_edit_reruns_only_the_final_copy_and_after(
         and "--no-deps" not in s.name
     ]
     assert installs and all(s.cached for s in installs), [(s.name, s.cached) for s in installs]
+
+
+@pytest.mark.parametrize(("path", "expected"), [("/health", "healthy"), ("/nope", "unhealthy")])
+def test_healthcheck_on_request(
+    engine: Engine, cases: dict[str, Case], tmp_path: Path, path: str, expected: str
+) -> None:
+    """`--healthcheck PATH` adds a HEALTHCHECK that Docker runs in the optimized, non-root,
+    slim image (no curl there: Python's urllib) against the port the app listens on ($PORT);
+    a path the app answers with 404 makes the container unhealthy."""
+    from examples_support import free_port
+
+    case = _case(cases, "flask-pip")
+    copy = Path(shutil.copytree(case.optimized_dir, tmp_path / "flask-pip"))
+    result = optimize(copy, unsafe=True, healthcheck=path)
+    assert "HEALTHCHECK" in result.dockerfile.text
+    result.write()
+    tag = unique_tag("flask-pip-health")
+    try:
+        build(copy, tag=tag, network="host", docker=engine, strip_syntax_directive=True)
+        name = f"layerwise-test-{tag.rsplit(':', 1)[1]}"
+        port = free_port()
+        started = engine.run(
+            "run", "--detach", "--name", name, "--network", "host", "--env", f"PORT={port}",
+            # the image's own check, run sooner than its 30s interval
+            "--health-interval", "2s", "--health-start-period", "1s", "--health-retries", "2",
+            tag,
+        )  # fmt: skip
+        assert started.returncode == 0, started.stderr
+        try:
+            status = ""
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and status != expected:
+                time.sleep(1)
+                proc = engine.run("inspect", "--format", "{{.State.Health.Status}}", name)
+                status = proc.stdout.strip()
+            assert status == expected, status
+        finally:
+            engine.run("rm", "--force", name, check=False)
+    finally:
+        remove_images(engine, tag)
