@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "fix": "fix:fix_command",
     "image": "image:image_command",
     "lint": "lint:lint_command",
+    "optimize": "optimize:optimize_command",
     "parse": "parse:parse_command",
     "rule": "rules:rule_command",
     "rules": "rules:rules_command",

@@ -9,10 +9,11 @@ import click
 
 from layerwise.cli.options import build_options, parse_build_args, rule_selection, split_ids
 from layerwise.config import find_config, load_config
+from layerwise.context.project import BuildContext
 from layerwise.discover import find_dockerfiles
 from layerwise.dockerfile.parser import read_dockerfile
 from layerwise.errors import LayerwiseError
-from layerwise.fixes import fix_dockerfile
+from layerwise.fixes.structural import fix_all
 from layerwise.fsutil import atomic_write
 
 
@@ -25,6 +26,13 @@ from layerwise.fsutil import atomic_write
 @rule_selection
 @build_options
 @click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option(
+    "--context",
+    "context_dir",
+    type=click.Path(file_okay=False),
+    help="Build context directory (default: the Dockerfile's directory).",
+)
+@click.option("--no-context", is_flag=True, help="Fix without reading the build context.")
 def fix_command(
     paths: tuple[str, ...],
     show_diff: bool,
@@ -36,6 +44,8 @@ def fix_command(
     build_args: tuple[str, ...],
     target: str | None,
     config_path: str | None,
+    context_dir: str | None,
+    no_context: bool,
 ) -> None:
     """Fix Dockerfiles. Without --diff or --write, prints what it would change.
 
@@ -45,15 +55,26 @@ def fix_command(
     files = find_dockerfiles(paths or ["."])
     if not files:
         raise click.UsageError("no Dockerfile found")
-    parse_build_args(build_args)
+    args = parse_build_args(build_args)
     pending = False
     failed = False
     for path in files:
         try:
             config = load_config(Path(config_path)) if config_path else find_config(path)
             df = read_dockerfile(path)
-            result = fix_dockerfile(
-                df, unsafe=unsafe, config=config, select=split_ids(select), ignore=split_ids(ignore)
+            # The structural fixes read the manifests (nested requirement files, lock files)
+            # from the build context, as `docker build` would send it.
+            context = None
+            if not no_context:
+                directory = Path(context_dir) if context_dir else Path(path).parent
+                context = BuildContext.load(directory, path, build_args=args, target=target)
+            result = fix_all(
+                df,
+                unsafe=unsafe,
+                config=config,
+                select=split_ids(select),
+                ignore=split_ids(ignore),
+                build_context=context,
             )
         except LayerwiseError as exc:
             click.echo(str(exc), err=True)
@@ -73,12 +94,15 @@ def fix_command(
             if backup:
                 atomic_write(Path(f"{path}.orig"), result.original)
             atomic_write(Path(path), result.text)
-            click.echo(f"fixed {path}: {len(result.applied)} fixes", err=True)
+            count = len(result.applied) + len(result.structural)
+            click.echo(f"fixed {path}: {count} fixes", err=True)
         else:
             pending = True
             if not show_diff:
                 for f in result.applied:
                     click.echo(f"{path}:{f.line}:{f.column}: {f.rule} would fix: {f.message}")
+                for rule, what in result.structural:
+                    click.echo(f"{path}: {rule} would fix: {what}")
         for finding, why in result.rejected:
             click.echo(f"{path}:{finding.line}: {finding.rule} fix not applied: {why}", err=True)
     if failed:

@@ -5,6 +5,10 @@ that does not overlap one already taken, applies them all at once, and parses th
 whose result does not parse is dropped. Rounds repeat until no fix applies (fixes can enable
 each other: merging two RUNs may let another rule add a cache mount). A correct rule's fix
 removes its own finding, so this ends; `max_rounds` guards against a rule that does not.
+
+When the fixes bring in syntax only BuildKit's frontend knows (`RUN --mount`, heredocs,
+`COPY --link`) to a file that had none, a `# syntax=docker/dockerfile:1` directive is added, so
+the file names the frontend it needs.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from layerwise.config import Config
 from layerwise.dockerfile.parser import parse_dockerfile
 from layerwise.dockerfile.syntax import Dockerfile
 from layerwise.errors import DockerfileSyntaxError
+from layerwise.fixes.text import SYNTAX_DIRECTIVE, ensure_syntax_directive, uses_buildkit_syntax
 from layerwise.rules.base import Edit, Finding, Fix
 from layerwise.rules.engine import lint
 
@@ -48,6 +53,10 @@ class FixResult:
     rejected: list[tuple[Finding, str]] = field(default_factory=list)  # fix, and why not applied
     remaining: list[Finding] = field(default_factory=list)  # findings after fixing
     rounds: int = 0
+    notes: list[str] = field(default_factory=list)  # changes made besides the rules' fixes
+    # structural transforms applied directly (see layerwise.fixes.structural): (rule, what)
+    structural: list[tuple[str, str]] = field(default_factory=list)
+    structural_skipped: list[tuple[str, str]] = field(default_factory=list)  # (transform, why)
 
     @property
     def changed(self) -> bool:
@@ -101,6 +110,13 @@ def fix_dockerfile(
         result.remaining = lint(
             current, config=config, select=select, ignore=ignore, build_context=build_context
         ).findings
+    if result.changed and not uses_buildkit_syntax(df) and uses_buildkit_syntax(current):
+        edits = ensure_syntax_directive(current)
+        if edits:
+            result.text = apply_edits(current.text, edits)
+            result.notes.append(
+                f"added `# syntax={SYNTAX_DIRECTIVE}`: the fixes use BuildKit syntax"
+            )
     return result
 
 

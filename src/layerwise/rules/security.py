@@ -20,7 +20,16 @@ from dataclasses import dataclass
 
 from layerwise.dockerfile.lex import Lexer, LexError
 from layerwise.dockerfile.model import Model, Stage, Step
-from layerwise.rules.base import Edit, Example, Finding, LintContext, Rule, Severity, register
+from layerwise.rules.base import (
+    Edit,
+    Example,
+    Finding,
+    Fix,
+    LintContext,
+    Rule,
+    Severity,
+    register,
+)
 from layerwise.shell.facts import PathOp, UserOp
 from layerwise.shell.run import RunScript
 
@@ -175,6 +184,15 @@ class RootUser(Rule):
         "FROM python:3.11-slim\nRUN useradd --system --uid 10001 app\nWORKDIR /app\n"
         'COPY . .\nUSER 10001\nCMD ["python", "app.py"]\n'
     )
+    # The fix (layerwise.fixes.nonroot): a system user made early, the directories the app
+    # writes chowned after the last step that writes files, then a numeric USER.
+    fixed = (
+        "FROM python:3.11-slim\nWORKDIR /app\n"
+        "RUN groupadd --system --gid 10001 app \\\n"
+        "    && useradd --system --uid 10001 --gid app --no-log-init --create-home app\n"
+        'COPY . .\nUSER 10001:10001\nCMD ["python", "app.py"]\n'
+    )
+    fix_safety = "unsafe"
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         model = ctx.model
@@ -186,6 +204,7 @@ class RootUser(Rule):
             if is_root_user(user):
                 final = stage is model.target
                 where = "the image" if final else f"stage {stage.display_name!r}"
+                fix = self._fix(ctx) if final else None
                 yield self.finding(
                     ctx,
                     step.instruction,
@@ -196,6 +215,7 @@ class RootUser(Rule):
                         else "an image built from this stage runs as root"
                     ),
                     covers=("DL3002",),
+                    fix=fix,
                 )
         info = runtime_user(ctx)
         if info is None or info.user_step is not None:
@@ -209,7 +229,13 @@ class RootUser(Rule):
             "The final stage never sets USER, so the container runs as the base image's user "
             "(root): create an unprivileged user and add `USER` before CMD",
             covers=(),
+            fix=self._fix(ctx),
         )
+
+    def _fix(self, ctx: LintContext) -> Fix | None:
+        from layerwise.fixes.nonroot import nonroot_fix
+
+        return nonroot_fix(ctx)
 
 
 def _base_is_nonroot(model: Model, stage: Stage) -> bool:
