@@ -19,6 +19,7 @@ from layerwise.errors import LayerwiseError
 # command name -> "module:function" (relative to layerwise.cli); one line per command.
 COMMANDS: dict[str, str] = {
     "fix": "fix:fix_command",
+    "init": "init:init_command",
     "lint": "lint:lint_command",
     "parse": "parse:parse_command",
     "rule": "rules:rule_command",
