@@ -74,7 +74,14 @@ def render_compose(project: Project, runtime: Runtime) -> str:
         lines.append("    environment:")
         lines += [f"      {k}: {_q(v)}" for k, v in env]
         lines += ["    depends_on:", "      redis:", "        condition: service_healthy"]
-    lines.append("    restart: unless-stopped")
+    if runtime.healthcheck is not None:
+        lines.append("    restart: unless-stopped")
+    else:
+        lines.insert(
+            4,
+            "# No port and no healthcheck: layerwise cannot tell whether this process runs for "
+            "good;\n# if it does, add `restart: unless-stopped` and a `healthcheck:`.",
+        )
     if env:
         lines += [
             "  redis:",

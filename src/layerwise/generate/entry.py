@@ -387,6 +387,7 @@ def _health_rank(path: str) -> int | None:
 def _clean_route(value: str, regex: bool) -> str:
     if regex:
         value = value.lstrip("^").rstrip("$")
+        value = re.sub(r"/\?$", "/", value)  # `health/?` serves `health/`
     return value if value.startswith("/") else "/" + value
 
 
