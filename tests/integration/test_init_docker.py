@@ -155,6 +155,7 @@ class Proof:
     build_seconds: float | None = None
     healthy_seconds: float | None = None
     image_bytes: int | None = None
+    overhead_bytes: int | None = None  # image - slim base - /opt/venv - /app
     rebuild_seconds: float | None = None
     rebuilt_steps: list[str] = field(default_factory=list)
     uid: str = ""
@@ -361,6 +362,18 @@ def _prove(app: InitApp, docker: str, tmp: Path) -> Proof:
             text=True,
         )
         proof.image_bytes = int(inspect.stdout.strip())
+        base = subprocess.run(
+            [docker, "image", "inspect", "--format", "{{.Size}}", "python:3.11-slim"],
+            capture_output=True,
+            text=True,
+        )
+        sizes = subprocess.run(
+            [*run, proof.image, "-c", "du -sb /opt/venv /app | cut -f1"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.split()
+        proof.overhead_bytes = proof.image_bytes - int(base.stdout) - sum(int(s) for s in sizes)
 
         stage = "code-change rebuild"
         harmless_edit(workdir / app.source_file)
@@ -439,6 +452,9 @@ def _report(request: pytest.FixtureRequest, results: dict[str, Proof], wall: flo
         {
             "app": p.name,
             "image_mb": round(p.image_bytes / 1e6, 1) if p.image_bytes else None,
+            "beyond_base_venv_app_mb": round(p.overhead_bytes / 1e6, 1)
+            if p.overhead_bytes is not None
+            else None,
             "time_to_healthy_s": round(p.healthy_seconds, 1) if p.healthy_seconds else None,
             "code_change_rebuild_s": round(p.rebuild_seconds, 2) if p.rebuild_seconds else None,
             "first_build_s": round(p.build_seconds, 1) if p.build_seconds else None,
@@ -458,7 +474,8 @@ def _report(request: pytest.FixtureRequest, results: dict[str, Proof], wall: flo
         reporter.write_line(f"layerwise init proof ({WORKERS} apps at a time): {wall:.1f}s wall")
         for r in rows:
             reporter.write_line(
-                f"  {r['app']:<18} image {r['image_mb']!s:>6} MB  healthy in "
+                f"  {r['app']:<18} image {r['image_mb']!s:>6} MB "
+                f"(+{r['beyond_base_venv_app_mb']!s:>4} MB)  healthy in "
                 f"{r['time_to_healthy_s']!s:>5}s  code-change rebuild "
                 f"{r['code_change_rebuild_s']!s:>5}s  first build {r['first_build_s']!s:>5}s"
                 + (f"  FAILED {', '.join(r['errors'])}" if r["errors"] else "")
@@ -485,6 +502,10 @@ def test_production_compose_is_healthy_and_answers(proofs: dict[str, Proof], nam
     assert proof.healthy_seconds is not None
     assert proof.uid == "10001", f"runs as uid {proof.uid!r}, not the generated system user"
     assert proof.tools == "", f"compilers or packaging tools in the image: {proof.tools}"
+    # Nothing but the slim base, the virtualenv, the code and the runtime libraries: what the
+    # image holds beyond base + /opt/venv + /app is the libraries (libpq5 and its dependencies
+    # are the largest here) and the user.
+    assert proof.overhead_bytes is not None and proof.overhead_bytes < 40e6, proof.overhead_bytes
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -57,6 +57,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "target": "mysite.wsgi:application",
         "health": "/health/",
         "native": ("psycopg2",),
+        "writable": (".",),  # SQLite at BASE_DIR / "db.sqlite3": /app itself
     },
     # settings in a config package, an include() prefix, MEDIA_ROOT to write to
     "django-postgres": {
@@ -64,7 +65,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "target": "config.wsgi:application",
         "health": "/api/healthz/",
         "native": ("psycopg2",),
-        "writable": ("media",),
+        "writable": ("data", "media"),  # SQLite in data/ when POSTGRES_HOST is unset
     },
     # ASGI_APPLICATION with uvicorn installed; re_path with an optional slash
     "django-asgi": {"kind": "django", "target": "proj.asgi:application", "health": "/health/"},

@@ -262,22 +262,43 @@ def _dotted_to_target(value: str) -> str:
 
 
 def _base_dir_path(node: ast.AST) -> str | None:
-    """`BASE_DIR / "media"`, `os.path.join(BASE_DIR, "media")` -> "media"."""
-    if (
-        isinstance(node, ast.BinOp)
-        and isinstance(node.op, ast.Div)
-        and isinstance(node.left, ast.Name)
-        and node.left.id == "BASE_DIR"
-    ):
-        return constant_str(node.right)
+    """`BASE_DIR / "data" / "db.sqlite3"`, `os.path.join(BASE_DIR, "media")` -> relative path."""
+    parts: list[str] = []
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        part = constant_str(node.right)
+        if part is None:
+            return None
+        parts.insert(0, part)
+        node = node.left
+    if isinstance(node, ast.Name) and node.id == "BASE_DIR" and parts:
+        return "/".join(parts)
     if (
         isinstance(node, ast.Call)
-        and len(node.args) == 2
+        and len(node.args) >= 2
         and isinstance(node.args[0], ast.Name)
         and node.args[0].id == "BASE_DIR"
     ):
-        return constant_str(node.args[1])
+        rest = [constant_str(a) for a in node.args[1:]]
+        if all(rest):
+            return "/".join(r for r in rest if r)
     return None
+
+
+def _sqlite_dirs(settings: Module) -> set[str]:
+    """Directories of SQLite databases under BASE_DIR (`"NAME": BASE_DIR / "db.sqlite3"` is
+    "."): SQLite writes its journal beside the file, so the directory must be writable."""
+    out: set[str] = set()
+    for node in ast.walk(settings.tree):
+        if not isinstance(node, ast.Dict):
+            continue
+        fields = {constant_str(k): v for k, v in zip(node.keys, node.values, strict=True) if k}
+        engine = constant_str(fields.get("ENGINE"))
+        name = fields.get("NAME")
+        if engine and engine.endswith("sqlite3") and name is not None:
+            path = _base_dir_path(name)
+            if path and not path.startswith(("/", "..")):
+                out.add(posixpath.dirname(posixpath.normpath(path)) or ".")
+    return out
 
 
 def find_django(modules: list[Module], by_name: Mapping[str, Module]) -> DjangoProject | None:
@@ -310,15 +331,14 @@ def find_django(modules: list[Module], by_name: Mapping[str, Module]) -> DjangoP
     asgi = _dotted_to_target(asgi_value) if asgi_value else None
     if asgi is None and f"{package}.asgi" in by_name:
         asgi = f"{package}.asgi:application"
-    writable = tuple(
-        sorted(
-            {
-                d
-                for key in ("MEDIA_ROOT", "STATIC_ROOT")
-                if key in values and (d := _base_dir_path(values[key]))
-            }
-        )
-    )
+    dirs = {
+        d
+        for key in ("MEDIA_ROOT", "STATIC_ROOT")
+        if key in values and (d := _base_dir_path(values[key]))
+    }
+    if settings is not None:
+        dirs.update(_sqlite_dirs(settings))
+    writable = tuple(sorted(dirs))
     return DjangoProject(
         settings_name,
         source,
