@@ -67,13 +67,14 @@ def _find_docker() -> tuple[DockerEngine | None, str]:
         except (OSError, subprocess.TimeoutExpired) as exc:
             reasons.append(f"{binary}: {exc}")
             continue
-        if info.returncode != 0:
+        # `docker info` exits 0 even when the daemon is unreachable: the server version tells.
+        server = json.loads(info.stdout or '""') if info.returncode == 0 else ""
+        if not server:
             reasons.append(f"{binary}: engine not reachable ({info.stderr.strip()[:200]})")
             continue
         if bx.returncode != 0:
             reasons.append(f"{binary}: no buildx plugin")
             continue
-        json.loads(info.stdout or "null")
         return DockerEngine(binary), ""
     return None, "; ".join(reasons) or "no docker binary found"
 

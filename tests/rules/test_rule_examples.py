@@ -49,7 +49,7 @@ def test_metadata(rule: type[Rule]) -> None:
     assert len(rule.rationale) > 60
     for code in rule.hadolint:
         assert re.fullmatch(r"DL\d{4}", code)
-    assert rule.bad.dockerfile != rule.good.dockerfile
+    assert (rule.bad.dockerfile, rule.bad.files) != (rule.good.dockerfile, rule.good.files)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)

@@ -18,7 +18,9 @@ from layerwise.errors import LayerwiseError
 
 # command name -> "module:function" (relative to layerwise.cli); one line per command.
 COMMANDS: dict[str, str] = {
+    "context": "context:context_command",
     "fix": "fix:fix_command",
+    "image": "image:image_command",
     "init": "init:init_command",
     "lint": "lint:lint_command",
     "parse": "parse:parse_command",

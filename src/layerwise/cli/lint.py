@@ -9,7 +9,9 @@ import click
 
 from layerwise.cli.options import build_options, parse_build_args, rule_selection, split_ids
 from layerwise.config import Config, find_config, load_config
+from layerwise.context.project import BuildContext
 from layerwise.discover import find_dockerfiles
+from layerwise.dockerfile.model import Model
 from layerwise.dockerfile.parser import read_dockerfile
 from layerwise.errors import LayerwiseError
 from layerwise.report.findings import (
@@ -81,7 +83,7 @@ def lint_command(
             config = load_config(Path(config_path)) if config_path else find_config(path)
             df = read_dockerfile(path)
             model = df.model(build_args=args, target=target)
-            context = None if no_context else _load_context(path, context_dir)
+            context = None if no_context else _load_context(path, context_dir, model)
             result = lint(
                 df,
                 config=config,
@@ -105,13 +107,11 @@ def lint_command(
             raise click.exceptions.Exit(1)
 
 
-def _load_context(dockerfile: Path, context_dir: str | None) -> object | None:
-    try:
-        from layerwise.context.project import BuildContext  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover - until the context engine is wired in
-        return None
+def _load_context(dockerfile: Path, context_dir: str | None, model: Model) -> BuildContext:
+    """The build context (the Dockerfile's directory unless told), read through the lint
+    model; the walk itself happens only if a context rule asks for it."""
     directory = Path(context_dir) if context_dir else dockerfile.parent
-    return BuildContext.load(directory, dockerfile)  # type: ignore[no-any-return]
+    return BuildContext.load(directory, dockerfile, model=model)
 
 
 def _print(findings: list[Finding], sources: dict[str | None, str], fmt: str, base: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from layerwise.config import Config
 from layerwise.dockerfile.parser import parse_dockerfile
@@ -18,6 +19,9 @@ from layerwise.dockerfile.syntax import Dockerfile
 from layerwise.errors import DockerfileSyntaxError
 from layerwise.rules.base import Edit, Finding, Fix
 from layerwise.rules.engine import lint
+
+if TYPE_CHECKING:
+    from layerwise.context.project import BuildContext
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
@@ -61,7 +65,7 @@ def fix_dockerfile(
     config: Config | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
-    build_context: object | None = None,
+    build_context: BuildContext | None = None,
     max_rounds: int = 12,
 ) -> FixResult:
     """Fix a parsed Dockerfile; the original tree is not modified."""

@@ -8,7 +8,7 @@ workflow, LW8xx dependencies.
 
 from __future__ import annotations
 
-from layerwise.rules import correctness  # noqa: F401  (registers LW0xx)
+from layerwise.rules import buildcontext, correctness  # noqa: F401  (register LW0xx, LW3xx)
 from layerwise.rules.base import Example, Finding, Fix, LintContext, Rule, Severity, registry
 from layerwise.rules.engine import LintResult, lint
 

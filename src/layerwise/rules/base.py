@@ -19,10 +19,8 @@ from layerwise.dockerfile.syntax import Dockerfile, Instruction, Span
 
 if TYPE_CHECKING:
     from layerwise.config import Config
+    from layerwise.context.project import BuildContext
     from layerwise.shell.run import RunScript
-
-# Filled in when the context engine is wired in.
-BuildContext = Any
 
 
 class Severity(enum.IntEnum):
@@ -142,7 +140,10 @@ class LintContext:
         self.dockerfile = dockerfile
         self.model = model if model is not None else dockerfile.model()
         self.config = config or Config()
-        self.build_context = build_context
+        # Read the context through this model, so its steps are the ones the rules see.
+        self.build_context = (
+            build_context.with_model(self.model) if build_context is not None else None
+        )
         self._runs: dict[int, RunScript | None] = {}
 
     @property

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from layerwise.config import Config
 from layerwise.dockerfile.model import Model
@@ -26,6 +27,9 @@ from layerwise.rules.base import Finding, LintContext, Rule, registry
 
 _LAYERWISE = re.compile(r"^layerwise:\s*(ignore-file|ignore)\s*(?:=\s*([\w\s,]*))?$", re.I)
 _HADOLINT = re.compile(r"^hadolint\s+(global\s+)?ignore\s*=\s*([\w\s,]+)$", re.I)
+
+if TYPE_CHECKING:
+    from layerwise.context.project import BuildContext
 
 
 @dataclass
@@ -129,7 +133,7 @@ def lint(
     config: Config | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
-    build_context: object | None = None,
+    build_context: BuildContext | None = None,
     model: Model | None = None,
     rules: Iterable[Rule] | None = None,
 ) -> LintResult:
