@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from examples_support import EXAMPLES, EXAMPLES_DIR
-from layerwise import parse_dockerfile
+from layerwise import parse_dockerfile, read_dockerfile
 from layerwise.compose import load_project
 from layerwise.compose.checks import run_checks
+from layerwise.context.project import BuildContext
 from layerwise.generate import InitPlan, plan_init, write_init
 from layerwise.rules.engine import lint
 
@@ -75,7 +76,7 @@ def test_hadolint_finds_nothing_undocumented(
 
 
 @pytest.mark.parametrize("name", IDS)
-def test_compose_checks_find_nothing(plans: dict[str, InitPlan], name: str, tmp_path: Path) -> None:
+def test_lint_with_context_and_compose_checks_find_nothing(plans: dict[str, InitPlan], name: str, tmp_path: Path) -> None:
     plan = plans[name]
     root = tmp_path / name
     shutil.copytree(plan.project.root, root)
@@ -83,6 +84,12 @@ def test_compose_checks_find_nothing(plans: dict[str, InitPlan], name: str, tmp_
         (root / existing).unlink(missing_ok=True)
     for f in plan.files:
         (root / f.path).write_text(f.text)
+    # layerwise lint with the build context (LW3xx: .dockerignore, junk, secrets, sources)
+    df = read_dockerfile(root / "Dockerfile")
+    model = df.model()
+    context = BuildContext.load(root, root / "Dockerfile", model=model)
+    findings = lint(df, build_context=context, model=model).findings
+    assert [f"{f.rule} {f.line}: {f.message}" for f in findings] == []
     for files in (["compose.yaml"], ["compose.yaml", "compose.dev.yaml"]):
         project = load_project(root, files=files, env={})
         findings = run_checks(project)
