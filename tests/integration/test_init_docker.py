@@ -480,6 +480,8 @@ def _report(request: pytest.FixtureRequest, results: dict[str, Proof], wall: flo
                 f"{r['code_change_rebuild_s']!s:>5}s  first build {r['first_build_s']!s:>5}s"
                 + (f"  FAILED {', '.join(r['errors'])}" if r["errors"] else "")
             )
+            if len(results[r["app"]].rebuilt_steps) != 1:
+                reporter.write_line(f"    re-ran: {results[r['app']].rebuilt_steps}")
 
 
 NAMES = sorted(APPS)

@@ -129,6 +129,7 @@ def _builder(project: Project, runtime: Runtime) -> str:
     elif manager == "poetry":
         modern = (deps.lock_version or "2.0") not in ("1.1", "2.0")
         tool = TOOL_PINS["poetry2" if modern else "poetry"]
+        env += ["POETRY_WARNINGS_EXPORT=false"]
     elif manager == "pipenv":
         tool = TOOL_PINS["pipenv"]
         env += ["PIPENV_VERBOSITY=-1"]
