@@ -162,6 +162,21 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "target": "worker.celery_app",
         "broker": ("amqp", None, None),
     },
+    # requirements/prod.txt when there is no requirements.txt; -r relative to that file
+    "req-subdir": {
+        "manager": "pip",
+        "manifests": ("requirements/prod.txt", "requirements/base.txt"),
+        "framework": "starlette",
+        "target": "main:app",
+        "health": "/health",
+    },
+    # a Falcon WSGI object not called `app`; add_route health
+    "falcon-wsgi": {
+        "kind": "wsgi",
+        "framework": "falcon",
+        "target": "service:api",
+        "health": "/status",
+    },
     "fastapi-factory": {"kind": "asgi", "target": "api.factory:create_app()", "health": "/readyz"},
     # a plain script reading PORT without a default; no manifest at all
     "plain-script": {"manager": "none", "kind": "script", "target": "main.py", "port_env": "PORT"},

@@ -76,7 +76,9 @@ def test_hadolint_finds_nothing_undocumented(
 
 
 @pytest.mark.parametrize("name", IDS)
-def test_lint_with_context_and_compose_checks_find_nothing(plans: dict[str, InitPlan], name: str, tmp_path: Path) -> None:
+def test_lint_with_context_and_compose_checks_find_nothing(
+    plans: dict[str, InitPlan], name: str, tmp_path: Path
+) -> None:
     plan = plans[name]
     root = tmp_path / name
     shutil.copytree(plan.project.root, root)

@@ -32,14 +32,23 @@ def _flow(items: tuple[str, ...]) -> str:
 
 def watched_manifests(project: Project) -> list[str]:
     """Files whose change must rebuild the image: the manifests the build installs from,
-    the packaging metadata, and any other requirements file at the top of the project."""
+    the packaging metadata, and any other requirements or constraints file (at the top of the
+    project or in requirements/): the image copies them all."""
     out = list(project.dependencies.manifests)
     for extra in _MANIFEST_EXTRAS:
         if (project.root / extra).is_file() and extra not in out:
             out.append(extra)
-    for path in sorted(project.root.glob("requirements*.txt")):
-        if path.name not in out:
-            out.append(path.name)
+    candidates = [
+        *project.root.glob("requirements*.txt"),
+        *project.root.glob("requirements*.in"),
+        *project.root.glob("constraints*.txt"),
+        *project.root.glob("requirements/*.txt"),
+        *project.root.glob("requirements/*.in"),
+    ]
+    for path in sorted(candidates):
+        rel = path.relative_to(project.root).as_posix()
+        if path.is_file() and rel not in out:
+            out.append(rel)
     return out
 
 
