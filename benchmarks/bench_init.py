@@ -51,7 +51,7 @@ def _measure(engine: Engine, context: Path, dockerfile: Path, source: str) -> Me
         context, dockerfile, tag=tag, network="host", docker=engine, strip_syntax_directive=True
     )
     remove_images(engine, [tag])
-    rerun = [s.name for s in second.steps if not s.cached and s.started]
+    rerun = [s.name for s in second.steps if not s.cached and s.started and s.keyword != "FROM"]
     return Measure(first.image_size or 0, second.seconds, rerun)
 
 

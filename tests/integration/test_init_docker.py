@@ -381,7 +381,10 @@ def _prove(app: InitApp, docker: str, tmp: Path) -> Proof:
             workdir, tag=f"{proof.image}:edit", network="host", docker=find_engine(docker)
         )
         proof.rebuild_seconds = rebuilt.seconds
-        proof.rebuilt_steps = [s.name for s in rebuilt.steps if not s.cached and s.started]
+        # FROM of an image already present does no work (BuildKit never marks it cached)
+        proof.rebuilt_steps = [
+            s.name for s in rebuilt.steps if not s.cached and s.started and s.keyword != "FROM"
+        ]
         subprocess.run([docker, "image", "rm", f"{proof.image}:edit"], capture_output=True)
 
         stage = "development"

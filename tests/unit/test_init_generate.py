@@ -143,7 +143,8 @@ def test_a_compiled_dependency_gets_a_full_builder_and_runtime_libraries(
     assert "FROM python:${PYTHON_VERSION} AS builder" in builder
     assert "gcc libc6-dev libpq-dev" in builder
     assert "--mount=type=cache,target=/var/lib/apt/lists,sharing=locked" in builder
-    assert "libpq5" in runtime and "rm -rf /var/lib/apt/lists/*" in runtime
+    assert "libpq5" in runtime
+    assert runtime.count("--mount=type=cache,target=/var/lib/apt/lists,sharing=locked") == 1
     slim = _text(plans["flask-pip"], "Dockerfile")
     assert "FROM python:${PYTHON_VERSION}-slim AS builder" in slim
     assert "apt-get" not in slim

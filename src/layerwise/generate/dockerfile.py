@@ -234,10 +234,11 @@ def _runtime_stage(project: Project, runtime: Runtime) -> str:
     libraries += [p for p in project.runtime_packages if p not in libraries]
     steps: list[str] = []
     if libraries:
+        # apt's lists and caches live in cache mounts: none of it lands in the image, whether
+        # or not the base image cleans up after apt itself.
         steps += [
             "apt-get update",
             "apt-get install -y --no-install-recommends " + " ".join(libraries),
-            "rm -rf /var/lib/apt/lists/*",
         ]
     steps += [
         f"groupadd --system --gid {UID} app",
@@ -263,7 +264,7 @@ def _runtime_stage(project: Project, runtime: Runtime) -> str:
     out.append(_comment(comment + "."))
     if libraries:
         out.append(_PIN_NOTE)
-    out.append(_run(steps))
+    out.append(_run(steps, APT_CACHE if libraries else ()))
     out.append("WORKDIR /app\n")
     out.append("COPY --from=builder /opt/venv /opt/venv\n")
     out.append("# The source last: a code change rebuilds this layer only.\n")
