@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from examples_support import EXAMPLES, EXAMPLES_DIR
 from layerwise import parse_dockerfile, read_dockerfile
@@ -151,8 +152,12 @@ def test_a_compiled_dependency_gets_a_full_builder_and_runtime_libraries(
 
 
 def test_packaging_tools_stay_out_of_the_runtime_virtualenv(plans: dict[str, InitPlan]) -> None:
-    for name, tool in (("uv-app", "uv=="), ("poetry-app", "poetry=="), ("pdm-quart", "pdm==")):
-        text = _text(plans[name], "Dockerfile")
+    older = plan_init(EXAMPLES_DIR / "pip-package", python="3.10")  # no tomllib: tomli
+    cases = [(plans[n], tool) for n, tool in (("uv-app", "uv=="), ("poetry-app", "poetry=="))]
+    cases += [(plans["pipenv-starlette"], "pipenv=="), (older, "tomli==")]
+    for plan, tool in cases:
+        name = plan.project.name
+        text = _text(plan, "Dockerfile")
         assert f"/opt/tools/bin/pip install {tool}" in text, name
         assert "COPY --from=builder /opt/venv /opt/venv" in text
         assert "/opt/tools /" not in text
@@ -251,3 +256,31 @@ def test_directories_the_app_writes_are_made_before_user(plans: dict[str, InitPl
     # SQLite beside the code: /app group-writable with the sticky bit, code stays root's
     sqlite = _text(plans["django-psycopg2"], "Dockerfile")
     assert "install -d -o root -g app -m 1775 /app" in sqlite
+
+
+def test_pdm_lock_export_in_the_build_gives_pinned_hashed_requirements(
+    plans: dict[str, InitPlan], tmp_path: Path
+) -> None:
+    """The one-liner the Dockerfile runs on pdm.lock (no PDM in the build), run here on the
+    fixture's lock: default group only, markers kept, every file hash."""
+    text = _text(plans["pdm-quart"], "Dockerfile")
+    line = next(x for x in text.splitlines() if "pdm.lock" in x and "python -c" in x)
+    code = line.split('python -c "', 1)[1].split('" > /tmp/requirements.txt', 1)[0]
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=FIXTURES / "pdm-quart",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = proc.stdout.splitlines()
+    assert [x.split(" ", 1)[0] for x in lines] == [
+        "quart==0.19.6",
+        "mysqlclient==2.2.4",
+        "colorama==0.4.6",
+    ]
+    for entry in lines:
+        spec = entry.split(" --hash=", 1)[0]
+        Requirement(spec)  # pip's syntax: a valid PEP 508 requirement with its marker
+        assert entry.count("--hash=sha256:") >= 1
+    assert 'colorama==0.4.6 ; platform_system == "Windows"' in lines[2]

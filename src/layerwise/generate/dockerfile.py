@@ -14,8 +14,8 @@ own urllib, PYTHONUNBUFFERED and PYTHONDONTWRITEBYTECODE.
 from __future__ import annotations
 
 import json
-import textwrap
 import posixpath
+import textwrap
 from collections import defaultdict
 
 from layerwise.generate.project import Project
@@ -27,7 +27,6 @@ TOOL_PINS = {
     "poetry": "poetry==1.8.5",
     "poetry2": "poetry==2.1.4 poetry-plugin-export==1.9.0",
     "pipenv": "pipenv==2024.4.1",
-    "pdm": "pdm==2.22.4",
     "tomli": "tomli==2.2.1",
 }
 PIP_CACHE = "--mount=type=cache,target=/root/.cache/pip"
@@ -89,6 +88,12 @@ def _wrapper(project: Project) -> list[str]:
     return [f"printf '%s\\n' {quoted} > {path}", f"chmod 0755 {path}"]
 
 
+def _toml_reader(tool: str | None) -> tuple[str, str]:
+    """The interpreter and module that read TOML in the build: tomllib (3.11+), else tomli
+    from /opt/tools."""
+    return ("/opt/tools/bin/python", "tomli") if tool else ("python", "tomllib")
+
+
 def _builder(project: Project, runtime: Runtime) -> str:
     deps = project.dependencies
     manager = deps.manager
@@ -133,9 +138,7 @@ def _builder(project: Project, runtime: Runtime) -> str:
     elif manager == "pipenv":
         tool = TOOL_PINS["pipenv"]
         env += ["PIPENV_VERBOSITY=-1"]
-    elif manager == "pdm":
-        tool = TOOL_PINS["pdm"]
-    elif manager == "pep621" and project.python in ("3.9", "3.10"):
+    elif manager in ("pdm", "pep621") and project.python in ("3.9", "3.10"):
         tool = TOOL_PINS["tomli"]
     out.append("ENV " + " \\\n    ".join(env) + "\n")
     setup = ["python -m venv /opt/venv"]
@@ -196,19 +199,21 @@ def _builder(project: Project, runtime: Runtime) -> str:
             )
         )
     elif manager == "pdm":
-        out.append(
-            _run(
-                [
-                    "/opt/tools/bin/pdm export --prod --format requirements "
-                    "--output /tmp/requirements.txt",
-                    "pip install --no-deps -r /tmp/requirements.txt",
-                ],
-                (PIP_CACHE,),
-            )
+        python, module = _toml_reader(tool)
+        # pdm.lock pins every package of the default group with its hashes and markers: read
+        # as requirements by the Python in the image (installing PDM itself would pull a
+        # moving set of its own dependencies into the build).
+        export = (
+            f"{python} -c \"import {module}; lock = {module}.load(open('pdm.lock', 'rb')); "
+            "print(chr(10).join(p['name'] + '==' + p['version'] "
+            "+ (' ; ' + p['marker'] if p.get('marker') else '') "
+            "+ ''.join(' --hash=' + f['hash'] for f in p.get('files', [])) "
+            "for p in lock.get('package', []) if 'default' in p.get('groups', ['default'])))\""
+            " > /tmp/requirements.txt"
         )
+        out.append(_run([export, "pip install --no-deps -r /tmp/requirements.txt"], (PIP_CACHE,)))
     elif manager == "pep621":
-        python = "/opt/tools/bin/python" if tool else "python"
-        module = "tomli" if tool else "tomllib"
+        python, module = _toml_reader(tool)
         read = (
             f'{python} -c "import {module}; print(chr(10).join({module}.load('
             "open('pyproject.toml', 'rb'))['project'].get('dependencies', [])))\""
