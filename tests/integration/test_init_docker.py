@@ -428,6 +428,11 @@ def _prove(app: InitApp, docker: str, tmp: Path) -> Proof:
         proof.errors[stage] += f"\ncompose logs:\n{logs.stdout[-2000:]}"
     finally:
         dev("down", "--volumes", "--rmi", "local", "--remove-orphans", "--timeout", "3")
+        # images with an explicit name (the test's Redis) are not "local" to Compose
+        subprocess.run(
+            [docker, "image", "rm", "--force", proof.image, f"{proof.project}-redis"],
+            capture_output=True,
+        )
     return proof
 
 
