@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -32,6 +33,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +161,7 @@ class Proof:
     overhead_bytes: int | None = None  # image - slim base - /opt/venv - /app
     rebuild_seconds: float | None = None
     rebuilt_steps: list[str] = field(default_factory=list)
+    rebuild_attempts: int = 0
     uid: str = ""
     tools: str = ""
     synced: bool = False
@@ -242,6 +245,28 @@ def _running_image(compose: Compose, docker: str, service: str) -> tuple[str, st
         [docker, "inspect", "--format", "{{.Image}}", cid], capture_output=True, text=True
     ).stdout.strip()
     return cid, image
+
+
+def _timestamp(text: str) -> float:
+    # Docker writes RFC 3339 with nanoseconds; Python's parser takes microseconds.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
+    return datetime.fromisoformat(text).timestamp()
+
+
+def _time_to_healthy(compose: Compose, docker: str, service: str) -> float:
+    """From the container's start to the end of its first passing health probe (the build
+    that `up --build` may do is not counted)."""
+    cid = compose.ok("ps", "-q", service).strip()
+    state = json.loads(
+        subprocess.run(
+            [docker, "inspect", "--format", "{{json .State}}", cid],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    passed = [e for e in state["Health"]["Log"] if e["ExitCode"] == 0]
+    return _timestamp(passed[0]["End"]) - _timestamp(state["StartedAt"])
 
 
 def _poll(what: str, probe: Callable[[], bool], timeout: float) -> None:
@@ -345,24 +370,29 @@ def _prove(app: InitApp, docker: str, tmp: Path) -> Proof:
         first = build(workdir, tag=proof.image, network="host", docker=engine)
         proof.build_seconds = first.seconds
 
-        # The code change right after the first build: BuildKit's cache is shared with every
-        # other build on the engine, and its garbage collector may drop entries at any time.
+        # The code change right after the first build. BuildKit's cache is shared with every
+        # other build on the engine and its garbage collector can drop entries between two
+        # builds; a rebuild that re-ran more is tried again (a Dockerfile that invalidates the
+        # install on a code change re-runs it every time), at most three times.
         stage = "code-change rebuild"
-        harmless_edit(workdir / app.source_file)
-        rebuilt: BuildResult = build(
-            workdir, tag=f"{proof.image}:edit", network="host", docker=engine
-        )
-        proof.rebuild_seconds = rebuilt.seconds
-        # FROM of an image already present does no work (BuildKit never marks it cached)
-        proof.rebuilt_steps = [
-            s.name for s in rebuilt.steps if not s.cached and s.started and s.keyword != "FROM"
-        ]
+        for attempt in range(1, 4):
+            harmless_edit(workdir / app.source_file)
+            rebuilt: BuildResult = build(
+                workdir, tag=f"{proof.image}:edit", network="host", docker=engine
+            )
+            proof.rebuild_seconds = rebuilt.seconds
+            proof.rebuild_attempts = attempt
+            # FROM of an image already present does no work (BuildKit never marks it cached)
+            proof.rebuilt_steps = [
+                s.name for s in rebuilt.steps if not s.cached and s.started and s.keyword != "FROM"
+            ]
+            if len(proof.rebuilt_steps) == 1:
+                break
         subprocess.run([docker, "image", "rm", f"{proof.image}:edit"], capture_output=True)
 
         stage = "production"
-        started = time.monotonic()
-        prod.ok("up", "--build", "--detach", "--wait", "--wait-timeout", "180")
-        proof.healthy_seconds = time.monotonic() - started
+        prod.ok("up", "--build", "--detach", "--wait", "--wait-timeout", "300")
+        proof.healthy_seconds = _time_to_healthy(prod, docker, app.service)
         app.check(url, prod)
         proof.uid = prod.ok("exec", "-T", app.service, "id", "-u").strip()
         probe = "command -v gcc cc uv poetry pipenv pdm; ls -d /opt/tools /root/.cache 2>/dev/null"
@@ -471,6 +501,7 @@ def _report(request: pytest.FixtureRequest, results: dict[str, Proof], wall: flo
             "time_to_healthy_s": round(p.healthy_seconds, 1) if p.healthy_seconds else None,
             "code_change_rebuild_s": round(p.rebuild_seconds, 2) if p.rebuild_seconds else None,
             "first_build_s": round(p.build_seconds, 1) if p.build_seconds else None,
+            "code_change_attempts": p.rebuild_attempts,
             "errors": sorted(p.errors),
         }
         for p in results.values()
@@ -493,8 +524,12 @@ def _report(request: pytest.FixtureRequest, results: dict[str, Proof], wall: flo
                 f"{r['code_change_rebuild_s']!s:>5}s  first build {r['first_build_s']!s:>5}s"
                 + (f"  FAILED {', '.join(r['errors'])}" if r["errors"] else "")
             )
-            if len(results[r["app"]].rebuilt_steps) != 1:
-                reporter.write_line(f"    re-ran: {results[r['app']].rebuilt_steps}")
+            proof = results[r["app"]]
+            if proof.rebuild_attempts > 1 or len(proof.rebuilt_steps) != 1:
+                reporter.write_line(
+                    f"    code change, attempt {proof.rebuild_attempts}: re-ran "
+                    f"{proof.rebuilt_steps}"
+                )
 
 
 NAMES = sorted(APPS)
