@@ -47,6 +47,8 @@ class Config:
         return not (path is not None and any(rule_id.startswith(p) for p in self.ignored_for(path)))
 
     def ignored_for(self, path: str) -> list[str]:
+        if not self.per_file_ignores:
+            return []  # the common case; resolving the path costs more than all the rules
         out: list[str] = []
         candidate = Path(path)
         rel = candidate
@@ -124,6 +126,11 @@ def _from_table(table: dict[str, Any], path: Path, prefix: str) -> Config:
         source=path,
         root=path.parent,
     )
+
+
+def config_from_table(table: dict[str, Any]) -> Config:
+    """A configuration from a `[tool.layerwise]`-shaped table (validated the same way)."""
+    return _from_table(table, Path("<config>"), "")
 
 
 def find_config(start: Path) -> Config:

@@ -22,7 +22,9 @@ RULES = all_rules()
 def _lint(rule: type[Rule], example: Example, tmp_path: Path) -> list[str]:
     df = parse_dockerfile(example.dockerfile, "Dockerfile")
     context = _context(example, tmp_path) if rule.needs_context else None
-    findings = lint(df, rules=[rule()], build_context=context).findings
+    findings = lint(
+        df, rules=[rule()], build_context=context, config=example.make_config()
+    ).findings
     return [f.rule for f in findings]
 
 
@@ -69,14 +71,17 @@ FIXABLE = [r for r in RULES if r.fixed is not None]
 def test_fix_snapshot_and_idempotence(rule: type[Rule], tmp_path: Path) -> None:
     context = _context(rule.bad, tmp_path) if rule.needs_context else None
     df = parse_dockerfile(rule.bad.dockerfile, "Dockerfile")
-    result = fix_dockerfile(df, unsafe=True, select=[rule.id], build_context=context)
+    config = rule.bad.make_config()
+    result = fix_dockerfile(df, unsafe=True, select=[rule.id], build_context=context, config=config)
     assert result.text == rule.fixed
     assert all(f.rule == rule.id for f in result.applied)
     fixed = parse_dockerfile(result.text, "Dockerfile")  # parses
     assert rule.id not in [
         f.rule for f in lint(fixed, rules=[rule()], build_context=context).findings
     ]
-    again = fix_dockerfile(fixed, unsafe=True, select=[rule.id], build_context=context)
+    again = fix_dockerfile(
+        fixed, unsafe=True, select=[rule.id], build_context=context, config=config
+    )
     assert again.text == result.text and not again.applied
 
 

@@ -95,9 +95,12 @@ def test_platform_args_are_global() -> None:
 
 
 def test_env_expansion_and_unmatched_variables() -> None:
-    m = model("FROM alpine\nENV A=1 B=${A}2\nWORKDIR $HOME/app\nENV P=$PATH:/x\n")
+    m = model("FROM alpine\nENV A=1 B=${A}2\nWORKDIR $HOME/app\nENV P=$PATH:/x C=${A}3\n")
     steps = m.stages[0].steps
-    assert steps[0].env == {"A": "1", "B": "12"}
+    # Pairs of one ENV see the environment before it (checked against Docker in
+    # tests/integration/test_runtime_rules_docker.py): B does not see A.
+    assert steps[0].env == {"A": "1", "B": "2"}
+    assert steps[2].env["C"] == "13"
     assert steps[1].workdir == "/app"
     assert steps[1].unmatched == {"HOME"}
     assert steps[2].unmatched == {"PATH"}

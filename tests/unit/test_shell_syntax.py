@@ -442,3 +442,20 @@ def test_non_ascii_input_does_not_crash_the_parser() -> None:
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-500:]
     result = analyze("echo 'ünï' && pip install x")
     assert [c.argv for c in result.commands] == [["echo", "ünï"], ["pip", "install", "x"]]
+
+
+@pytest.mark.parametrize(
+    ("shell", "expected"),
+    [
+        (("/bin/bash", "-o", "pipefail", "-c"), True),
+        (("/bin/bash", "-eo", "pipefail", "-c"), True),
+        (("/bin/bash", "-euxo", "pipefail", "-c"), True),
+        (("/bin/bash", "-opipefail", "-c"), True),
+        (("/bin/bash", "-e", "-c"), False),
+        (("/bin/bash", "-o", "errexit", "-c"), False),
+        (("/bin/bash", "--posix", "-c"), False),
+    ],
+)
+def test_shell_options_turn_on_pipefail(shell: tuple[str, ...], expected: bool) -> None:
+    script = analyze("curl -s x | tar xz", shell=shell)
+    assert script.commands[0].pipefail is expected

@@ -78,9 +78,15 @@ def lint_command(
     findings: list[Finding] = []
     sources: dict[str | None, str] = {}
     failed = False
+    configs: dict[Path, Config] = {}  # one lookup per directory, not per file
     for path in files:
         try:
-            config = load_config(Path(config_path)) if config_path else find_config(path)
+            if config_path:
+                config = configs.get(Path(config_path)) or load_config(Path(config_path))
+                configs[Path(config_path)] = config
+            else:
+                config = configs.get(path.parent) or find_config(path)
+                configs[path.parent] = config
             df = read_dockerfile(path)
             model = df.model(build_args=args, target=target)
             context = None if no_context else _load_context(path, context_dir, model)

@@ -505,12 +505,11 @@ class _Builder:
                         env[key] = value
                 expanded = tuple(f"{k}={v}" if v is not None else k for k, v in args.items())
             elif name == "ENV":
-                pairs = []
-                for kv in ins.pairs:
-                    key, value = exp(kv.key), exp(kv.value)
-                    env[key] = value
-                    pairs.append(f"{key}={value}")
-                expanded = tuple(pairs)
+                # BuildKit expands every pair with the environment as it was before this ENV
+                # (`ENV A=1 B=$A` leaves B empty when A was unset), then sets them in order.
+                pairs = [(exp(kv.key), exp(kv.value)) for kv in ins.pairs]
+                env.update(pairs)
+                expanded = tuple(f"{k}={v}" for k, v in pairs)
             elif name in ("LABEL", "EXPOSE", "VOLUME", "STOPSIGNAL", "USER", "WORKDIR"):
                 if name == "LABEL":
                     expanded = tuple(f"{exp(kv.key)}={exp(kv.value)}" for kv in ins.pairs)

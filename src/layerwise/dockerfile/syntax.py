@@ -151,9 +151,9 @@ class Instruction:
     comments: tuple[str, ...]  # the comments BuildKit attaches (its PrevComment)
     index: int = -1  # position among the Dockerfile's instructions
 
-    @property
+    @cached_property
     def name(self) -> str:
-        """The keyword in upper case (`RUN`)."""
+        """The keyword in upper case (`RUN`); read by every rule, so computed once."""
         return self.keyword.upper()
 
     @property

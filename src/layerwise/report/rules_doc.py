@@ -42,6 +42,9 @@ def rule_markdown(rule: type[Rule], heading: str = "###") -> str:
     ]
     if rule.bad.files:
         parts += ["", "with " + ", ".join(f"`{n}`" for n in sorted(rule.bad.files))]
+    if rule.bad.config:
+        settings = ", ".join(f"`{k} = {v!r}`" for k, v in sorted(rule.bad.config.items()))
+        parts += ["", f"with the setting {settings} in `[tool.layerwise]`"]
     parts += ["", "Good:", "", "```dockerfile", rule.good.dockerfile.rstrip("\n"), "```"]
     if rule.fixed is not None:
         parts += ["", "Fixed:", "", "```dockerfile", rule.fixed.rstrip("\n"), "```"]

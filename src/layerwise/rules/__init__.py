@@ -8,7 +8,14 @@ workflow, LW8xx dependencies.
 
 from __future__ import annotations
 
-from layerwise.rules import buildcontext, correctness  # noqa: F401  (register LW0xx, LW3xx)
+from layerwise.rules import (  # noqa: F401  (importing a family registers its rules)
+    buildcontext,  # LW3xx
+    correctness,  # LW0xx
+    pinning,  # LW5xx
+    runtime,  # LW6xx
+    security,  # LW4xx
+    shellcheck,  # LW621, ShellCheck
+)
 from layerwise.rules.base import Example, Finding, Fix, LintContext, Rule, Severity, registry
 from layerwise.rules.engine import LintResult, lint
 

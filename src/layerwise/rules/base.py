@@ -180,6 +180,13 @@ class Example:
     dockerfile: str
     files: dict[str, str] = field(default_factory=dict)
     build_args: dict[str, str] = field(default_factory=dict)
+    # `[tool.layerwise]` settings the example is linted with (for rules a setting turns on).
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def make_config(self) -> Config:
+        from layerwise.config import Config, config_from_table
+
+        return config_from_table(self.config) if self.config else Config()
 
 
 class Rule:
@@ -199,6 +206,9 @@ class Rule:
     fix_safety: ClassVar[Safety | None] = None
     # Rules that need the build context (files, .dockerignore) are skipped without one.
     needs_context: ClassVar[bool] = False
+    # Opt-in rules run only when a `select` (command line or config) names them: for checks
+    # that cost far more than the rest of the lint (an external program per file).
+    opt_in: ClassVar[bool] = False
 
     def check(self, ctx: LintContext) -> Iterable[Finding]:
         raise NotImplementedError
@@ -225,7 +235,10 @@ class Rule:
         end_pos = df.end_position(max(end, span.start + 1))
         return Finding(
             rule=self.id,
-            severity=ctx.config.severity_for(self.id, severity or self.severity),
+            severity=ctx.config.severity_for(
+                self.id,
+                severity if severity is not None else self.severity,  # STYLE is 0
+            ),
             message=message,
             path=df.path,
             line=start_pos.line,

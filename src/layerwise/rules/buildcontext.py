@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from layerwise.context.project import BuildContext, StepRead
+from layerwise.dockerfile.lex import Lexer, LexError
 from layerwise.rules.base import Edit, Example, Finding, LintContext, Rule, Severity, register
 
 _ARCHIVE_SUFFIXES = (
@@ -304,7 +305,16 @@ class AddForLocalFiles(Rule):
         for ins in ctx.dockerfile.walk():
             if ins.name != "ADD" or len(ins.arguments) < 2 or ins.trigger is not None:
                 continue
-            sources = ins.arguments[:-1]
+            # Judge each source as BuildKit reads it: quotes removed, variables expanded.
+            step = ctx.model.step_for(ins)
+            lexer = Lexer(ctx.dockerfile.escape)
+            try:
+                sources = [
+                    lexer.process_word(w, step.env if step else {}).result
+                    for w in ins.arguments[:-1]
+                ]
+            except LexError:
+                continue
             if any(_remote(s) or _archive(s) or "$" in s for s in sources):
                 continue
             if ins.heredocs or any(

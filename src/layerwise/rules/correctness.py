@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from typing import ClassVar
 
-from layerwise.dockerfile.model import KNOWN_INSTRUCTIONS, platform_args
+from layerwise.dockerfile.model import KNOWN_INSTRUCTIONS, ModelError, platform_args
 from layerwise.dockerfile.reference import ReferenceError, parse_reference
 from layerwise.dockerfile.syntax import Span
 from layerwise.rules.base import Edit, Example, Finding, LintContext, Rule, Severity, register
@@ -30,7 +30,7 @@ class BuildKitError(Rule):
         "Such a file parses, but every build fails at that line; finding it before a slow CI "
         "build saves the whole round trip."
     )
-    hadolint = ("DL3061", "DL3043")
+    hadolint = ("DL3061", "DL3043", "DL3022", "DL3023")
     bad = Example("FROM python:3.11-slim\nCOPY --chmod=644 --owner=app app.py /app/\n")
     good = Example("FROM python:3.11-slim\nCOPY --chmod=644 --chown=app app.py /app/\n")
 
@@ -42,6 +42,8 @@ class BuildKitError(Rule):
                 covers = ("DL3061",)
             elif "ONBUILD" in error.message:
                 covers = ("DL3043",)
+            elif (code := _copy_from_code(error)) is not None:
+                covers = (code,)
             yield self.finding(ctx, at, error.message, covers=covers)
 
 
@@ -449,8 +451,11 @@ class FromPlatformFlagConstDisallowed(Rule):
             flag = stage.from_instruction.flag("platform")
             if flag is None or not flag.value or "$" in flag.value:
                 continue
-            # Docker allows a constant when the stage is named after it (`AS amd64`).
-            if stage.name and stage.name in flag.value.replace("/", "-"):
+            # Docker allows a constant when the stage's name contains its OS or architecture
+            # (`FROM --platform=linux/amd64 ... AS build_amd64`).
+            os_name, _, rest = flag.value.partition("/")
+            arch = rest.split("/", 1)[0]
+            if stage.name and any(part and part in stage.name for part in (os_name, arch)):
                 continue
             yield self.finding(
                 ctx, flag.span, f"FROM --platform flag should not use constant value {flag.value!r}"
@@ -549,6 +554,21 @@ class NoEmptyContinuation(Rule):
                     "Empty continuation line found",
                     fix=self.make_fix(edits, "remove the empty lines"),
                 )
+
+
+def _copy_from_code(error: ModelError) -> str | None:
+    """hadolint's code for a bad `COPY --from`: DL3022 for a stage that does not exist yet
+    (by name or index, its own index included), DL3023 for the stage's own name."""
+    ins = error.instruction
+    if ins is None or ins.name != "COPY":
+        return None
+    if error.message.startswith(("cannot copy from stage", "invalid stage index")):
+        return "DL3022"
+    if "cannot refer to its own stage" in error.message:
+        flag = ins.flag("from")
+        by_index = flag is not None and (flag.value or "").lstrip("-").isdigit()
+        return "DL3022" if by_index else "DL3023"
+    return None
 
 
 def _referenced(text: str, ctx: LintContext) -> set[str]:

@@ -116,8 +116,11 @@ def selected_rules(
     from layerwise import rules as _families  # noqa: F401 - importing registers every rule
 
     out = []
+    named = [s.upper() for s in (*select, *config.select)]
     for rule_id, cls in sorted(registry().items()):
         if select and not any(rule_id.startswith(s.upper()) for s in select):
+            continue
+        if cls.opt_in and not any(rule_id.startswith(s) for s in named):
             continue
         if any(rule_id.startswith(i.upper()) for i in ignore):
             continue

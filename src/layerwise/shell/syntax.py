@@ -224,11 +224,18 @@ def _basename(path: str) -> str:
 
 
 def _shell_pipefail(options: Sequence[str]) -> bool:
+    """Does a shell started with these options have pipefail on? (`-o pipefail`,
+    `-opipefail`, and bundled forms such as `-eo pipefail` or `-euxo pipefail`.)"""
     opts = list(options)
     for i, opt in enumerate(opts):
-        if opt == "-o" and i + 1 < len(opts) and opts[i + 1] == "pipefail":
-            return True
-        if opt == "-opipefail":
+        if not opt.startswith("-") or opt.startswith("--"):
+            continue
+        letters = opt[1:]
+        at = letters.find("o")
+        if at < 0:
+            continue
+        value = letters[at + 1 :] or (opts[i + 1] if i + 1 < len(opts) else "")
+        if value == "pipefail":
             return True
     return False
 
