@@ -53,6 +53,9 @@ def test_layerwise_lint_finds_nothing(plans: dict[str, InitPlan], name: str) -> 
     assert tree.to_text() == text
     result = lint(tree)
     assert [f"{f.rule} {f.line}: {f.message}" for f in result.findings] == []
+    # the one exception, documented where it is made: base images by tag, not digest
+    assert re.findall(r"# layerwise: ignore\S*", text) == ["# layerwise: ignore-file=LW502"]
+    assert "docker buildx imagetools inspect" in text
 
 
 @pytest.mark.parametrize("name", IDS)

@@ -300,6 +300,13 @@ def render_dockerfile(project: Project, runtime: Runtime) -> str:
         )
         + _comment(f"Python {project.python}: {project.python_source}.")
         + "# Build and run: docker compose up --build --detach --wait\n"
+        + _comment(
+            "The base images are named by tag, not digest: `layerwise init` does not look "
+            "digests up. For reproducible builds pin them (`docker buildx imagetools inspect "
+            f"python:{project.python}-slim` prints the digest) and let Dependabot or Renovate "
+            "update them; then drop the next line."
+        )
+        + "# layerwise: ignore-file=LW502\n"
         "\n"
         f"ARG PYTHON_VERSION={project.python}\n"
         "\n"
