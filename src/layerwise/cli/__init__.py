@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "deps": "deps:deps_command",
     "fix": "fix:fix_command",
     "image": "image:image_command",
+    "init": "init:init_command",
     "lint": "lint:lint_command",
     "optimize": "optimize:optimize_command",
     "parse": "parse:parse_command",
