@@ -46,6 +46,7 @@ from layerwise.fixes.structural import Options, apply_structural, fix_all
 from layerwise.fsutil import atomic_write
 from layerwise.rules.base import Finding, LintContext
 from layerwise.rules.engine import lint
+from layerwise.rules.layers import not_runtime_roots
 
 DOCKERFILE_NAMES = ("Dockerfile", "Containerfile", "dockerfile", "containerfile")
 
@@ -281,7 +282,13 @@ def optimize(
     notes: list[str] = []
 
     original_context = BuildContext.load(root, path, build_args=args, target=target)
-    dockerignore, build_context = _dockerignore(original_context, notes)
+    extra: list[tuple[str, str]] = []
+    if unsafe:
+        # What a broad COPY sweeps up but the image never runs (tests, docs, tool files): only
+        # with --unsafe, since leaving it out changes what the image contains.
+        lint_ctx = LintContext(df, config=config, build_context=original_context)
+        extra = [(p, f"{kind}: not run by the image") for p, kind in not_runtime_roots(lint_ctx)]
+    dockerignore, build_context = _dockerignore(original_context, notes, extra)
 
     before = lint(df, config=config, select=select, ignore=ignore, build_context=original_context)
     options = Options(tuple(writable))
@@ -351,11 +358,14 @@ def optimize(
     )
 
 
-def _dockerignore(ctx: BuildContext, notes: list[str]) -> tuple[FileChange | None, BuildContext]:
-    """The ignore file with the context engine's suggestions, and the context as the build will
-    see it with that file (the fixes plan against what will be sent)."""
+def _dockerignore(
+    ctx: BuildContext, notes: list[str], extra: list[tuple[str, str]]
+) -> tuple[FileChange | None, BuildContext]:
+    """The ignore file with the context engine's suggestions (and `extra` (path, why)), and the
+    context as the build will see it with that file (the fixes plan against what will be
+    sent)."""
     try:
-        planned = write_dockerignore(ctx, dry_run=True)
+        planned = write_dockerignore(ctx, dry_run=True, extra=extra)
     except InputError as exc:
         notes.append(f".dockerignore not changed: {exc}")
         return None, ctx

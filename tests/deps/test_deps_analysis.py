@@ -401,3 +401,27 @@ def test_editable_project_in_a_requirements_file(tmp_path: Path) -> None:
     assert findings(report) == {("LW801", "pandas")}
     assert report.dependency("flask").declared_in == ["pyproject.toml:4 [main]"]  # type: ignore[union-attr]
     assert report.dependency("gunicorn").used  # through the entry point  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        'CMD ["/bin/sh", "-c", "exec gunicorn --bind 0.0.0.0:$PORT app:app"]',
+        "CMD gunicorn --bind 0.0.0.0:$PORT app:app",
+        'CMD ["gunicorn", "app:app"]',
+    ],
+)
+def test_program_run_through_a_shell_is_used(tmp_path: Path, cmd: str) -> None:
+    # LW602's fix keeps the shell for `$PORT` and execs the server: gunicorn is still run.
+    root = write(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\n"
+            f"RUN pip install -r requirements.txt\n{cmd}\n",
+            "requirements.txt": "gunicorn\n",
+            "app.py": "app = None\n",
+        },
+    )
+    report = analyze(root, environment(dist("gunicorn", 700, scripts={"gunicorn": "g:run"})))
+    assert findings(report) == set(), report.findings
+    assert report.dependency("gunicorn").used  # type: ignore[union-attr]

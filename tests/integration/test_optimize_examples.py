@@ -208,9 +208,12 @@ def _command(contract: dict[str, object]) -> list[str]:
     when the shell would only split them."""
     argv = [*(contract["Entrypoint"] or []), *(contract["Cmd"] or [])]  # type: ignore[misc]
     if len(argv) == 3 and argv[:2] == ["/bin/sh", "-c"]:
-        script = argv[2]
+        # `exec` only makes the program PID 1 in place of the shell (LW602's fix where the
+        # shell must still expand a variable): the same command.
+        script = argv[2].removeprefix("exec ")
         if not any(ch in script for ch in "$`\\\"'|&;<>(){}*?[]~#"):
             return script.split()
+        return [*argv[:2], script]
     return argv
 
 

@@ -168,6 +168,9 @@ FROM debian:bookworm-slim AS base
 CMD ["echo", "base-cmd"]
 FROM base AS shell
 CMD cat /proc/1/cmdline
+FROM base AS shellvar
+ENV FILE=/proc/1/cmdline
+CMD cat $FILE
 FROM base AS entry
 ENTRYPOINT ["echo", "entry"]
 """
@@ -188,6 +191,11 @@ def test_shell_form_command_and_its_fix(
     assert 'CMD ["cat", "/proc/1/cmdline"]' in fixed
     # ... in exec form the application is.
     assert pid1("shell", fixed) == "cat /proc/1/cmdline"
+    # A command whose variable the shell must expand keeps the shell, which then execs it:
+    # the application is PID 1 and still sees the expanded word.
+    assert pid1("shellvar", COMMANDS) == "/bin/sh -c cat $FILE"
+    assert 'CMD ["/bin/sh", "-c", "exec cat $FILE"]' in fixed
+    assert pid1("shellvar", fixed) == "cat /proc/1/cmdline"
     # Why an ENTRYPOINT fix is safe without a CMD in its stage: setting ENTRYPOINT clears the
     # CMD inherited from the base stage.
     assert pid1("entry", COMMANDS) == "entry"

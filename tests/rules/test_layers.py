@@ -185,6 +185,23 @@ def test_copies_source_with_and_without_a_context(tmp_path: Path) -> None:
     assert [copies_source(ctx, s) for s in ctx.model.steps()] == [False, True, True]
 
 
+def test_files_a_requirements_file_includes_are_manifests(tmp_path: Path) -> None:
+    # `-r base.txt` makes base.txt a manifest whatever its name: copying it with the
+    # requirements file is the manifest-first split (what LW101's fix writes), not source.
+    text = (
+        "FROM p\nWORKDIR /app\nCOPY requirements.txt base.txt ./\n"
+        "RUN pip install -r requirements.txt\nCOPY . .\n"
+    )
+    files = {"requirements.txt": "-r base.txt\nflask\n", "base.txt": "gunicorn\n", "app.py": ""}
+    bc = context(tmp_path / "a", text, files)
+    ctx = _ctx(text, bc)
+    assert [copies_source(ctx, s) for s in ctx.model.steps()] == [False, False, False, True]
+    assert lines(text, "LW101", build_context=bc) == []
+    # not included by anything: base.txt is then an ordinary file of the source
+    files["requirements.txt"] = "flask\n"
+    assert lines(text, "LW101", build_context=context(tmp_path / "b", text, files)) == [4]
+
+
 def test_lw101_with_a_context_knows_what_a_directory_copy_brings(tmp_path: Path) -> None:
     text = "FROM p\nWORKDIR /app\nCOPY deps /app/deps\nRUN pip install -r deps/requirements.txt\n"
     assert lines(text, "LW101") == []  # `deps` could be a file: not assumed to be source

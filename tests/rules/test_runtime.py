@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from layerwise import parse_dockerfile
@@ -111,15 +113,15 @@ def test_shell_form_command_safe_fix(command: str, json_form: str) -> None:
     "command",
     [
         "python manage.py migrate && gunicorn app:app",  # two commands
-        "gunicorn --bind 0.0.0.0:$PORT app:app",  # a variable
-        "python app.py > /var/log/app.log",  # a redirection
-        "java -jar *.jar",  # a glob
         "FLASK_APP=app flask run",  # an assignment
         "exec python app.py; echo done",
         "python app.py # the app",  # a comment
-        'echo "$HOME"',
-        "cat ~/.profile",
         "a | b",
+        "python app.py &",
+        "(cd /app && python app.py)",
+        'gunicorn --bind "$(hostname):8000" app:app',  # a command substitution
+        "gunicorn --bind `hostname`:8000 app:app",
+        "if true; then app; fi",
     ],
 )
 def test_shell_form_command_no_fix_when_the_shell_does_more(command: str) -> None:
@@ -127,6 +129,25 @@ def test_shell_form_command_no_fix_when_the_shell_does_more(command: str) -> Non
     (finding,) = run("LW602", text)
     assert finding.fix is None
     assert fixed("LW602", text) == text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "gunicorn --bind 0.0.0.0:$PORT app:app",  # a variable
+        "python app.py > /var/log/app.log",  # a redirection
+        "java -jar *.jar",  # a glob
+        'echo "$HOME"',
+        "cat ~/.profile",
+        "echo 'a;b' \"c|d\" \\; done",  # separators quoted or escaped are words
+    ],
+)
+def test_shell_form_command_keeps_the_shell_for_expansions_and_execs(command: str) -> None:
+    text = PY + f"CMD {command}\n"
+    (finding,) = run("LW602", text)
+    assert finding.fix is not None and finding.fix.safety == "safe"
+    expected = json.dumps(["/bin/sh", "-c", f"exec {command}"])
+    assert fixed("LW602", text, unsafe=False) == PY + f"CMD {expected}\n"
 
 
 def test_shell_form_cmd_fix_is_unsafe_under_an_entrypoint() -> None:

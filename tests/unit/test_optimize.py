@@ -32,6 +32,9 @@ def _final(text: str) -> dict[str, object]:
         step = stage.last(name)
         args = list(step.instruction.arguments) if step else None
         shell_form = step and name in ("CMD", "ENTRYPOINT") and not step.instruction.json
+        if step and step.instruction.json and args and args[:2] == ["/bin/sh", "-c"]:
+            # `exec` in front only replaces the shell by the program (LW602's fix)
+            args, shell_form = [args[2].removeprefix("exec ")], True
         # the exec-form fix (LW602) writes the words of a command the shell only splits
         if shell_form and args and not any(ch in args[0] for ch in "$`\\\"'|&;<>(){}*?[]~#"):
             args = args[0].split()
@@ -83,11 +86,11 @@ def test_only_the_multistage_example_drops_build_tools(tmp_path: Path) -> None:
 def test_safe_only_run_lists_what_unsafe_would_do(example: Path) -> None:
     result = optimize(example)
     names = [n for n, _ in result.available]
-    assert "manifest-first" in names and "LW401" in names  # LW401's fix is the non-root one
+    assert "LW101" in names and "LW401" in names  # the manifest-first and non-root fixes
     assert "COPY . ." in result.dockerfile.text.split("RUN pip install")[0]  # not restructured
     data = result.to_json()
     assert data["unsafe"] is False
-    assert {d["fix"] for d in data["available_with_unsafe"]} >= {"manifest-first", "LW401"}
+    assert {d["fix"] for d in data["available_with_unsafe"]} >= {"LW101", "LW401"}
 
 
 def test_dockerignore_is_proposed_and_the_context_shrinks(example: Path) -> None:
@@ -253,3 +256,32 @@ def test_compose_project_optimizes_every_local_build(tmp_path: Path) -> None:
     assert "uv.lock" in (root / "shortener" / "Dockerfile").read_text()
     r = run_cli("optimize", str(root), "--unsafe")
     assert r.code == 0, r.out
+
+
+def _ignored(result: object) -> list[str]:
+    change = result.dockerignore  # type: ignore[attr-defined]
+    text = change.text if change is not None else ""
+    return [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+
+
+def test_unsafe_keeps_out_what_a_broad_copy_sweeps_up_but_the_image_never_runs(
+    example: Path,
+) -> None:
+    # LW102's files: the tests, docs and container files `COPY . .` brings. Leaving them out
+    # changes the image's content, so only with --unsafe; the ignore file names itself too,
+    # so that a second run has nothing left to add.
+    assert _ignored(optimize(example)) == ["**/*.log"]
+    result = optimize(example, unsafe=True)
+    assert _ignored(result) == ["**/*.log", "Dockerfile", ".dockerignore", "docs", "tests"]
+    assert not [f for f in result.remaining if f.rule == "LW102"]
+    result.write()
+    assert not optimize(example, unsafe=True).changed
+
+
+def test_files_a_step_uses_are_not_kept_out(example: Path) -> None:
+    # a build that runs the tests needs them; a file a COPY names is needed too
+    text = (example / "Dockerfile").read_text()
+    (example / "Dockerfile").write_text(
+        text.replace("COPY . .", "COPY . .\nCOPY docs/ /docs/\nRUN python -m pytest tests")
+    )
+    assert _ignored(optimize(example, unsafe=True)) == ["**/*.log", "Dockerfile", ".dockerignore"]

@@ -10,7 +10,9 @@ what the ones before it did not already drop:
 2. well-known junk (version control, caches, virtualenvs, node_modules, logs, editor files...),
    even when a broad `COPY . .` copies it, but never where a source names it; build outputs
    (`dist`, `build`) only when nothing reads them;
-3. with a Dockerfile: the largest subtrees that no step of the built stages reads.
+3. paths the caller knows the image does not need (`optimize --unsafe`: the tests, docs and
+   tool files a broad COPY sweeps up, LW102), unless a source names them;
+4. with a Dockerfile: the largest subtrees that no step of the built stages reads.
 
 `write_dockerignore` then keeps every line and comment of an existing file, appends only what is
 missing, checks the result (it parses, every source still resolves, everything still read is
@@ -51,7 +53,7 @@ MERGE_HEADER = "# Added by `layerwise context --write-dockerignore`:\n"
 class Suggestion:
     pattern: str
     why: str  # the comment group it belongs to
-    category: str  # "secret", "junk" or "unused"
+    category: str  # "secret", "junk", "not-runtime" or "unused"
     entries: tuple[Entry, ...]  # files (not directories) it stops sending
 
     @property
@@ -133,12 +135,13 @@ class _Planner:
                 out.append(path)
         return out
 
-    def add(self, line: str, why: str, category: str) -> Suggestion | None:
+    def add(self, line: str, why: str, category: str, *, force: bool = False) -> Suggestion | None:
+        """Add the line if it drops something not dropped yet (`force`: even if not)."""
         if line in self.lines:
             return None
         pattern = compile_pattern(line)
         dropped = self.hits(pattern)
-        if not dropped:
+        if not dropped and not force:
             return None
         self.removed.update(dropped)
         entries = self.snapshot.entries
@@ -149,8 +152,12 @@ class _Planner:
         return suggestion
 
 
-def suggest(ctx: BuildContext) -> list[Suggestion]:
-    """The lines to add to the context's ignore file (see the module doc for the order)."""
+def suggest(ctx: BuildContext, extra: Iterable[tuple[str, str]] = ()) -> list[Suggestion]:
+    """The lines to add to the context's ignore file (see the module doc for the order).
+
+    `extra` is (path, why) for more paths the caller knows the build does not need (the
+    files a broad COPY sweeps up that the image does not run, LW102): they come after the
+    junk, each unless a source names it or another Dockerfile here reads it."""
     snapshot = ctx.snapshot
     planner = _Planner(snapshot, ctx.ignore.matcher)
     read = ctx.read_paths
@@ -187,12 +194,28 @@ def suggest(ctx: BuildContext) -> list[Suggestion]:
                     planner.add(escape_path(root), kind.why, "junk")
 
     others = ctx.other_dockerfile_reads if ctx.model is not None else None
+    added_extra = False
+    for path, why in extra:
+        if ctx.is_named(path) or any(is_under(p, path) or is_under(path, p) for p in others or ()):
+            continue
+        added_extra = planner.add(escape_path(path), why, "not-runtime") is not None or added_extra
+    target = _ignore_target(ctx).relative_to(ctx.root).as_posix()
+    if added_extra and not ctx.is_named(target) and not _excluded(ctx, target):
+        # The ignore file is one of those container files once it exists: name it now, so
+        # that the file written is complete (a second run has nothing to add).
+        planner.add(
+            escape_path(target), "container files: not run by the image", "not-runtime", force=True
+        )
     if ctx.model is not None and others is not None:
         # The ignore file itself is left alone, so that writing it changes nothing more.
         keep = {_ignore_target(ctx).relative_to(ctx.root).as_posix()}
         for path in _unused_roots(snapshot, read | others | keep, planner.removed):
             planner.add(escape_path(path), _unused_reason(ctx, bool(others)), "unused")
     return planner.suggestions
+
+
+def _excluded(ctx: BuildContext, path: str) -> bool:
+    return ctx.ignore.matcher.matches_or_parent(path) if ctx.ignore.matcher.patterns else False
 
 
 def _ignore_target(ctx: BuildContext) -> Path:
@@ -249,15 +272,19 @@ def render(existing: str | None, suggestions: Iterable[Suggestion]) -> str:
     return text + "\n" + MERGE_HEADER + body
 
 
-def write_dockerignore(ctx: BuildContext, *, dry_run: bool = False) -> WriteResult:
+def write_dockerignore(
+    ctx: BuildContext, *, dry_run: bool = False, extra: Iterable[tuple[str, str]] = ()
+) -> WriteResult:
     """Add the suggested lines to the ignore file the build uses (`.dockerignore` at the root,
     or the Dockerfile's own `<name>.dockerignore` if that is the one in use), after checking
-    that the build still gets every file it needs. The write is atomic."""
+    that the build still gets every file it needs. The write is atomic. `extra`: see
+    `suggest`."""
     target = _ignore_target(ctx)
     existing: str | None = None
     if ctx.ignore.path is not None:
         existing = ctx.ignore.path.read_bytes().decode("utf-8", errors="surrogateescape")
-    suggestions = ctx.suggestions
+    extra = list(extra)
+    suggestions = suggest(ctx, extra) if extra else ctx.suggestions
     text = render(existing, suggestions)
     result = WriteResult(target, text, suggestions)
     if not suggestions:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import posixpath
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -361,7 +362,10 @@ def _command_uses(
                     if not args or args[0].upper() != "CMD":
                         continue
                     args = args[1:]
-                if ins.json:
+                if ins.json and _is_shell(args):
+                    # `["/bin/sh", "-c", "exec gunicorn ..."]`: the commands of the script
+                    argvs.extend(c.argv for c in analyze(shlex.join(args), env=step.env).commands)
+                elif ins.json:
                     argvs.append(args)
                 else:
                     text = " ".join(args)
@@ -389,6 +393,10 @@ def _command_uses(
                 env = dict(p.split("=", 1) for p in step.expanded if "=" in p)
                 runtime += env_references(env, dockerfile_rel, ins.start_line)
     return programs, runtime, build
+
+
+def _is_shell(argv: list[str]) -> bool:
+    return len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "bash", "dash", "ash")
 
 
 # -- the analysis ---------------------------------------------------------------------------

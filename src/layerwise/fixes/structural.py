@@ -186,6 +186,7 @@ def fix_all(
     )
     result.structural_skipped.extend(structural.skipped)
     if not structural.applied:
+        _explain_remaining(result, df.path, build_context, config, options)
         return result
     result.structural.extend((a.rule, a.description) for a in structural.applied)
     again = fix_dockerfile(
@@ -207,4 +208,30 @@ def fix_all(
         edits = ensure_syntax_directive(final)
         if edits:
             result.text = apply_edits(result.text, edits)
+    _explain_remaining(result, df.path, build_context, config, options)
     return result
+
+
+def _explain_remaining(
+    result: FixResult,
+    path: str | None,
+    build_context: BuildContext | None,
+    config: Config | None,
+    options: Options | None,
+) -> None:
+    """Say why a structural fix did not apply where its rule still reports the file: the
+    rule only offers the fix when the rewrite is safe, and the user should learn why not."""
+    still = {f.rule for f in result.remaining}
+    for transform in TRANSFORMS:
+        if transform.rule not in still or transform.rule not in registry():
+            continue
+        if any(name == transform.name for name, _ in result.structural_skipped):
+            continue
+        ctx = LintContext(
+            parse_dockerfile(result.text, path),
+            config=config or Config(),
+            build_context=build_context,
+        )
+        fix, why = transform.attempt(ctx, options or Options())
+        if fix is None and why:
+            result.structural_skipped.append((transform.name, why))

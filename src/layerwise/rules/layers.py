@@ -117,6 +117,17 @@ class InstallAfterSourceCopy(Rule):
         'RUN pip install --no-cache-dir -r requirements.txt\nCMD ["python", "app.py"]\n',
         files={"requirements.txt": "flask==3.0.3\n", "app.py": "print('hi')\n"},
     )
+    # The fix (layerwise.fixes.manifest): the manifests the install reads are copied first,
+    # the source after the install.
+    fixed = (
+        "FROM python:3.11-slim\n"
+        "WORKDIR /app\n"
+        "COPY requirements.txt ./\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+        "COPY . .\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    fix_safety = "unsafe"
     good = Example(
         "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
         "RUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\n"
@@ -142,7 +153,15 @@ class InstallAfterSourceCopy(Rule):
                 run.command_span(inst.op.command),
                 f"`{what}` runs after the source is copied (line {copy_line}): every source "
                 f"change re-runs it; {advice}",
+                fix=self._fix(ctx, mf.run),
             )
+
+    def _fix(self, ctx: LintContext, install: Step) -> Fix | None:
+        # The rewrite lives in layerwise.fixes (it reads the project's files to know which
+        # manifests an install reads); imported here so the rule family loads without it.
+        from layerwise.fixes.manifest import manifest_first_fix
+
+        return manifest_first_fix(ctx, install)
 
 
 # -- LW102: broad COPY of files the image does not run ------------------------------------------
@@ -223,32 +242,72 @@ class BroadCopy(Rule):
     )
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
-        bc = ctx.build_context
-        if bc is None:
-            return
-        built = ctx.model.built_stages
-        tests_run = _runs_tests(ctx, built)
-        for read in bc.built_reads:
-            step = read.step
-            if read.read.via == "mount" or not any(
-                is_whole_context(src) or src.endswith("/") for src in read.read.sources
-            ):
-                continue
-            files = sorted(context_files(ctx, step) or ())
-            found = not_runtime_files([f for f in files if not bc.is_named(f)])
-            if tests_run:
-                found.pop("tests", None)
-            if not found:
-                continue
+        for step, sources, found in not_runtime_copies(ctx):
             parts = [f"{kind}: {_top(paths)}" for kind, paths in found.items()]
             yield self.finding(
                 ctx,
                 step.instruction,
-                f"`{step.name} {' '.join(read.read.sources)}` also copies what the image does "
+                f"`{step.name} {' '.join(sources)}` also copies what the image does "
                 f"not run ({'; '.join(parts)}): "
                 "editing them rebuilds this layer and every layer after it; copy only what "
                 "the application needs, or exclude them in .dockerignore",
             )
+
+
+def not_runtime_copies(
+    ctx: LintContext,
+) -> list[tuple[Step, tuple[str, ...], dict[str, list[str]]]]:
+    """The broad COPY/ADDs of the built stages that bring files the image does not run (by
+    kind), leaving out files a source names and the tests when a step runs them."""
+    bc = ctx.build_context
+    if bc is None:
+        return []
+    tests_run = _runs_tests(ctx, ctx.model.built_stages)
+    out = []
+    for read in bc.built_reads:
+        step = read.step
+        if read.read.via == "mount" or not any(
+            is_whole_context(src) or src.endswith("/") for src in read.read.sources
+        ):
+            continue
+        files = sorted(context_files(ctx, step) or ())
+        found = not_runtime_files([f for f in files if not bc.is_named(f)])
+        if tests_run:
+            found.pop("tests", None)
+        if found:
+            out.append((step, tuple(read.read.sources), found))
+    return out
+
+
+def not_runtime_roots(ctx: LintContext) -> list[tuple[str, str]]:
+    """(path, kind) for .dockerignore lines that keep out what `not_runtime_copies` finds: the
+    topmost directory whose every file the image does not run, else the file itself."""
+    bc = ctx.build_context
+    if bc is None:
+        return []
+    kinds = {
+        p: kind for _, _, found in not_runtime_copies(ctx) for kind, ps in found.items() for p in ps
+    }
+    if not kinds:
+        return []
+    files_under: dict[str, list[str]] = {}
+    for path, entry in bc.snapshot.entries.items():
+        if entry.kind == "dir":
+            continue
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            files_under.setdefault("/".join(parts[:i]), []).append(path)
+    out: dict[str, str] = {}
+    for path, kind in sorted(kinds.items()):
+        parts = path.split("/")
+        root = path
+        for i in range(1, len(parts)):
+            top = "/".join(parts[:i])
+            if all(kinds.get(f) == kind for f in files_under.get(top, ())):
+                root = top
+                break
+        out.setdefault(root, kind)
+    return sorted(out.items())
 
 
 # -- LW103: package-manager cache ----------------------------------------------------------------

@@ -77,7 +77,12 @@ def copies_source(ctx: LintContext, step: Step) -> bool:
         return False
     files = context_files(ctx, step)
     if files is not None:
-        return any(not is_manifest(f) for f in files)
+        manifests = {f for f in files if is_manifest(f)}
+        # A file a requirements file includes (`-r base.txt`) is a manifest too, whatever
+        # its name: copying it with the requirements file is the manifest-first split.
+        for f in list(manifests):
+            manifests.update(_nested_requirements(ctx, f))
+        return any(f not in manifests for f in files)
     for src in sources:
         if is_whole_context(src) or src.endswith("/"):
             return True

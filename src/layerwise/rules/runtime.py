@@ -227,11 +227,13 @@ class ShellFormCommand(Rule):
         "forward SIGTERM, and `docker stop` waits its 10 s timeout and then kills the app "
         "without a graceful shutdown. A shell-form ENTRYPOINT also ignores CMD and `docker run` "
         "arguments. The seeds' runtime stages all use the exec form. The fix writes the JSON "
-        "form when the command is plain words; it is unsafe when an ENTRYPOINT/CMD pairing "
-        "changes meaning (an ENTRYPOINT, also one of a base image other than the official "
-        "python, debian, ubuntu, alpine and the like, would receive CMD's words). "
-        "Docker's JSONArgsRecommended (which, like this rule, stays quiet when a SHELL "
-        "instruction chose the shell) and hadolint's DL3025."
+        'form when the command is plain words, and `["/bin/sh", "-c", "exec ..."]` when it '
+        "is one command whose variables, globs or redirections the shell must still expand "
+        "(the shell then replaces itself with the application); it is unsafe when an "
+        "ENTRYPOINT/CMD pairing changes meaning (an ENTRYPOINT, also one of a base image "
+        "other than the official python, debian, ubuntu, alpine and the like, would receive "
+        "CMD's words). Docker's JSONArgsRecommended (which, like this rule, stays quiet "
+        "when a SHELL instruction chose the shell) and hadolint's DL3025."
     )
     hadolint = ("DL3025",)
     buildkit = ("JSONArgsRecommended",)
@@ -261,6 +263,10 @@ class ShellFormCommand(Rule):
     def _fix(self, ctx: LintContext, stage: Stage, step: Step) -> Fix | None:
         ins = step.instruction
         argv = _plain_words(ins.command or "")
+        if argv is None and _single_command(ins.command or ""):
+            # The shell must still expand `$PORT`, a glob or a redirection: keep it, but let
+            # it `exec` the command so the application replaces it as PID 1.
+            argv = ["/bin/sh", "-c", "exec " + (ins.command or "").strip()]
         if argv is None:
             return None
         model = ctx.model
@@ -321,6 +327,41 @@ def _plain_words(command: str) -> list[str] | None:
     if not argv or argv[0] in _RESERVED or _ASSIGNMENT.match(argv[0]):
         return None
     return argv
+
+
+# Outside quotes, these make more than one command (or a subshell, or a comment).
+_SEPARATORS = set(";&|()\n`")
+
+
+def _single_command(command: str) -> bool:
+    """One simple command whose words the shell only expands (variables, globs, `~`,
+    redirections): `exec` in front of it replaces the shell. Lists, pipelines, subshells,
+    command substitutions, comments, assignments and reserved words are not."""
+    words = command.split()
+    if not words or words[0] in _RESERVED or _ASSIGNMENT.match(words[0]):
+        return False
+    quote = ""
+    escaped = False
+    previous = " "
+    for ch in command:
+        if escaped:
+            escaped = False
+        elif quote == "'":
+            if ch == "'":
+                quote = ""
+        elif ch == "\\":
+            escaped = True
+        elif quote == '"':
+            if ch == '"':
+                quote = ""
+            elif ch == "`" or (previous == "$" and ch == "("):
+                return False
+        elif ch in "'\"":
+            quote = ch
+        elif ch in _SEPARATORS or (ch == "#" and previous in " \t"):
+            return False
+        previous = ch
+    return not quote and not escaped
 
 
 def _unquoted_syntax(raw: str) -> bool:

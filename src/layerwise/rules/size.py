@@ -19,7 +19,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from layerwise.dockerfile.model import Stage, Step
-from layerwise.rules.base import Edit, Example, Finding, LintContext, Rule, Severity, register
+from layerwise.rules.base import (
+    Edit,
+    Example,
+    Finding,
+    Fix,
+    LintContext,
+    Rule,
+    Severity,
+    register,
+)
 from layerwise.rules.helpers import (
     RunStep,
     append_command,
@@ -192,6 +201,26 @@ class BuildToolsInFinalImage(Rule):
         "    && rm -rf /var/lib/apt/lists/*\n"
         "COPY --from=builder /opt/venv /opt/venv\n"
     )
+    fixed = (
+        "# syntax=docker/dockerfile:1\n"
+        "FROM python:3.11-slim AS builder\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev \\\n"
+        "    && rm -rf /var/lib/apt/lists/*\n"
+        "RUN python -m venv /opt/venv\n"
+        'ENV PATH="/opt/venv/bin:$PATH"\n'
+        "COPY requirements.txt .\n"
+        "RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt\n"
+        "\n"
+        "FROM python:3.11-slim\n"
+        "RUN apt-get update \\\n"
+        "    && apt-get install -y --no-install-recommends libpq5 \\\n"
+        "    && apt-get clean \\\n"
+        "    && rm -rf /var/lib/apt/lists/*\n"
+        "COPY requirements.txt .\n"
+        "COPY --from=builder /opt/venv /opt/venv\n"
+        'ENV PATH="/opt/venv/bin:$PATH"\n'
+    )
+    fix_safety = "unsafe"
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         for inst in build_tool_installs(ctx):
@@ -205,7 +234,15 @@ class BuildToolsInFinalImage(Rule):
                 at,
                 f"Build tools stay in the final image ({names}): install them in a builder "
                 f"stage and copy only the built packages{hint}",
+                fix=self._fix(ctx),
             )
+
+    def _fix(self, ctx: LintContext) -> Fix | None:
+        # The multi-stage split (layerwise.fixes.multistage) rewrites the whole final stage,
+        # so every finding of the file carries the same fix and the engine applies it once.
+        from layerwise.fixes.multistage import multistage_fix
+
+        return multistage_fix(ctx)
 
 
 # -- LW202: --no-install-recommends -----------------------------------------------------------
