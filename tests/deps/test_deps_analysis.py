@@ -425,3 +425,59 @@ def test_program_run_through_a_shell_is_used(tmp_path: Path, cmd: str) -> None:
     report = analyze(root, environment(dist("gunicorn", 700, scripts={"gunicorn": "g:run"})))
     assert findings(report) == set(), report.findings
     assert report.dependency("gunicorn").used  # type: ignore[union-attr]
+
+
+SETUP_PY = """from setuptools import find_packages, setup
+
+setup(
+    name="svc",
+    packages=find_packages(),
+    install_requires=["waitress==3.0.0", "psycopg2==2.9.9"],
+    extras_require={"dev": ["pytest"]},
+)
+"""
+
+
+@pytest.mark.parametrize("pyproject", [None, '[build-system]\nrequires = ["setuptools"]\n'])
+def test_setup_py_declarations_are_read_without_running_it(
+    tmp_path: Path, pyproject: str | None
+) -> None:
+    files = {
+        "Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install .\n"
+        'CMD ["python", "-m", "svc"]\n',
+        "setup.py": SETUP_PY,
+        "svc/__init__.py": "",
+        "svc/__main__.py": "from waitress import serve\n",
+    }
+    if pyproject is not None:  # a pyproject.toml for the build system only
+        files["pyproject.toml"] = pyproject
+    report = analyze(write(tmp_path, files))
+    # waitress is used, psycopg2 is declared (line 6) and never imported, pytest is an extra
+    # the install does not ask for
+    assert findings(report) == {("LW801", "psycopg2")}
+    assert report.dependency("waitress").used  # type: ignore[union-attr]
+    assert report.dependency("pytest") is None
+
+
+def test_unreadable_declarations_report_no_undeclared_imports(tmp_path: Path) -> None:
+    # A computed install_requires cannot be known without running setup.py: the analysis
+    # says so and does not claim the imports are undeclared.
+    computed = SETUP_PY.replace(
+        'install_requires=["waitress==3.0.0", "psycopg2==2.9.9"]',
+        "install_requires=open('requirements.txt').read().split()",
+    )
+    root = write(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install .\n"
+            'CMD ["python", "-m", "svc"]\n',
+            "setup.py": computed,
+            "requirements.txt": "waitress\n",
+            "svc/__init__.py": "",
+            "svc/__main__.py": "from waitress import serve\n",
+        },
+    )
+    report = analyze(root)
+    assert findings(report) == set()
+    assert any("could not be read" in n for n in report.notes), report.notes
+    assert any("computed" in p for p in report.parse_errors), report.parse_errors

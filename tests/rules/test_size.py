@@ -221,6 +221,14 @@ def test_lw203_fix_keeps_the_layout(text: str, expected: str) -> None:
     assert fix(text, "LW203") == expected
 
 
+def test_lw203_offers_no_fix_for_an_update_a_later_run_needs() -> None:
+    # Removing the lists right after a lone update would make the next RUN's install fail
+    # to find its packages: that RUN is LW104's to merge, not LW203's to clean.
+    text = "FROM d\nRUN apt-get update\nRUN apt-get install -y x\n"
+    [f] = findings(text, "LW203")
+    assert f.fix is None
+
+
 @pytest.mark.parametrize(
     "text",
     [

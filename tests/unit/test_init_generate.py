@@ -53,8 +53,12 @@ def test_layerwise_lint_finds_nothing(plans: dict[str, InitPlan], name: str) -> 
     assert tree.to_text() == text
     result = lint(tree)
     assert [f"{f.rule} {f.line}: {f.message}" for f in result.findings] == []
-    # the one exception, documented where it is made: base images by tag, not digest
-    assert re.findall(r"# layerwise: ignore\S*", text) == ["# layerwise: ignore-file=LW502"]
+    # the exceptions, documented where they are made: base images by tag, not digest; and a
+    # setup.py that computes its dependencies cannot install them before the source
+    expected = ["# layerwise: ignore-file=LW502"]
+    if plans[name].project.dependencies.manager == "setuptools":
+        expected.append("# layerwise: ignore=LW101")
+    assert re.findall(r"# layerwise: ignore\S*", text) == expected
     assert "docker buildx imagetools inspect" in text
 
 
@@ -95,6 +99,9 @@ def test_lint_with_context_and_compose_checks_find_nothing(
     model = df.model()
     context = BuildContext.load(root, root / "Dockerfile", model=model)
     findings = lint(df, build_context=context, model=model).findings
+    # LW8xx judge the project's own dependency declarations (the unused-deps example declares
+    # unused packages on purpose), which init leaves as they are: not a property of its files.
+    findings = [f for f in findings if not f.rule.startswith("LW8")]
     assert [f"{f.rule} {f.line}: {f.message}" for f in findings] == []
     for files in (["compose.yaml"], ["compose.yaml", "compose.dev.yaml"]):
         project = load_project(root, files=files, env={})

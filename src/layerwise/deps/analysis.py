@@ -40,6 +40,7 @@ from layerwise.deps.manifests import (
     DEV,
     MAIN,
     Declared,
+    ManifestError,
     ProjectManifest,
     RequirementsChain,
     find_manifests,
@@ -243,7 +244,10 @@ def _declared_for(
         return [], [install.note or f"{install.image_path}: manifest not found in the context"]
     manifest = cache.get(install.manifest)
     if manifest is None:
-        manifest = read_manifest(root, install.manifest)
+        try:
+            manifest = read_manifest(root, install.manifest)
+        except ManifestError as exc:
+            return [], [str(exc)]
         cache[install.manifest] = manifest
     if isinstance(manifest, RequirementsChain):
         decls = list(manifest.requirements)
@@ -381,10 +385,18 @@ def _command_uses(
                 from layerwise.shell.packages import parse_command
 
                 for cmd in run.script.commands:
-                    if parse_command(cmd) is not None:
+                    op = parse_command(cmd)
+                    if op is not None:
                         # the package manager itself is used (`pip install poetry` then
                         # `poetry install`), its arguments are packages, not modules
                         programs.append(ProgramUse(cmd.name, dockerfile_rel, ins.start_line, False))
+                        if op.manager == "poetry" and op.action == "export":
+                            # Poetry 2 exports through its plugin, installed beside it
+                            programs.append(
+                                ProgramUse(
+                                    "poetry-plugin-export", dockerfile_rel, ins.start_line, False
+                                )
+                            )
                         continue
                     p, r = argv_uses(cmd.argv, dockerfile_rel, ins.start_line, runtime=False)
                     programs += p
@@ -420,9 +432,11 @@ def analyze_context(
     declared: list[tuple[Declared, Install | None]] = []
     problems: list[str] = []
     marker_env = environment.marker_env() if environment is not None else _default_marker_env()
+    incomplete = False  # some install of the image brings declarations that cannot be read
     for inst in installs:
         decls, errs = _declared_for(root, inst, cache)
         problems += errs
+        incomplete = incomplete or (inst.in_final and bool(errs))
         groups = sorted(inst.groups - {"*"}) if inst.kind == "project" else []
         if inst.kind == "project" and inst.manifest in cache:
             m = cache[inst.manifest]
@@ -455,6 +469,11 @@ def analyze_context(
             declared += [(d, None) for d in decls if d.marker_applies(marker_env)]
     elif not installs:
         notes.append("the Dockerfile installs no Python packages with pip, uv, poetry or pipenv")
+    if incomplete:
+        notes.append(
+            "some installs of the image could not be read (see the warnings): imports that no "
+            "declared dependency provides are not reported"
+        )
     # Other manifests in the project, not installed into the final image: shown, so the
     # report says which file reaches which stage and which reaches none.
     installed_files = {m.manifest for m in manifests if m.manifest}
@@ -691,7 +710,7 @@ def analyze_context(
         if ref.top in seen_tr:
             continue
         seen_tr.add(ref.top)
-        if environment is None:
+        if environment is None and not incomplete:
             findings.append(
                 DepsFinding(
                     TRANSITIVE,

@@ -10,6 +10,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from layerwise.context.project import BuildContext, StepRead
 from layerwise.deps.manifests import DEV, MAIN, Declared, parse_requirement
@@ -153,12 +154,24 @@ def _resolve_manifest(
 def _project_dir_manifest(ctx: BuildContext, directory: str | None, manager: str) -> str | None:
     if directory is None:
         return None
-    names = ("Pipfile",) if manager == "pipenv" else ("pyproject.toml",)
+    names = ("Pipfile",) if manager == "pipenv" else ("pyproject.toml", "setup.py")
+    found = []
     for name in names:
         rel = _norm(posixpath.join(directory, name)) if directory not in ("", ".") else name
         if rel in ctx.snapshot.entries:
-            return rel
-    return None
+            found.append(rel)
+    if len(found) == 2 and not _declares_dependencies(ctx.root / found[0]):
+        # pyproject.toml for the build system only: setup.py declares the dependencies
+        return found[1]
+    return found[0] if found else None
+
+
+def _declares_dependencies(pyproject: Path) -> bool:
+    try:
+        text = pyproject.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
+    return re.search(r"^\s*\[(project|tool\.poetry)\]", text, re.M) is not None
 
 
 def _split_values(op: PackageOp, *options: str) -> set[str]:

@@ -10,6 +10,7 @@ requirements.txt:4" and a fix can edit exactly that line. Requirement strings ar
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -502,15 +503,78 @@ def read_pipfile(root: Path, path: Path) -> ProjectManifest:
     return ProjectManifest(path, rel, "pipfile", None, deps, groups, [], {"pipenv"}, text)
 
 
+class ManifestError(Exception):
+    """A manifest whose declarations cannot be known without running code (a setup.py
+    that computes its requirements): the analysis reports it and assumes nothing."""
+
+
+def read_setup_py(root: Path, path: Path) -> ProjectManifest:
+    """The literal `install_requires` and `extras_require` of a setup() call, read with `ast`
+    (setup.py is never run). A computed list cannot be read: it raises ManifestError, so that
+    the analysis knows the declarations are incomplete."""
+    rel = _rel(root, path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text, rel)
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError) as exc:
+        raise ManifestError(f"{rel}: cannot read it ({exc})") from exc
+    call = next(
+        (
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) == "setup"
+        ),
+        None,
+    )
+    if call is None:
+        raise ManifestError(f"{rel}: no setup() call found")
+    deps: list[Declared] = []
+    groups: dict[str, bool] = {MAIN: False}
+    name = None
+    for kw in call.keywords:
+        if kw.arg == "name" and isinstance(kw.value, ast.Constant):
+            name = str(kw.value.value)
+        elif kw.arg == "install_requires":
+            deps += _literal_requirements(kw.value, rel, MAIN, optional=False)
+        elif kw.arg == "extras_require":
+            if not isinstance(kw.value, ast.Dict):
+                raise ManifestError(f"{rel}:{kw.value.lineno}: extras_require is computed")
+            for key, value in zip(kw.value.keys, kw.value.values, strict=True):
+                if not isinstance(key, ast.Constant) or not isinstance(key.value, str):
+                    raise ManifestError(f"{rel}:{value.lineno}: an extra's name is computed")
+                groups[key.value] = True
+                deps += _literal_requirements(value, rel, key.value, optional=True)
+    return ProjectManifest(path, rel, "setuptools", name, deps, groups, [], set(), text)
+
+
+def _literal_requirements(
+    node: ast.expr, rel: str, group: str, *, optional: bool
+) -> list[Declared]:
+    if not isinstance(node, ast.List | ast.Tuple) or not all(
+        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts
+    ):
+        raise ManifestError(f"{rel}:{node.lineno}: the requirements are computed, not a list")
+    out = []
+    for e in node.elts:
+        assert isinstance(e, ast.Constant)
+        d = parse_requirement(str(e.value), rel, e.lineno, group, optional=optional)
+        if d is not None:
+            out.append(d)
+    return out
+
+
 def read_manifest(root: Path, rel: str) -> ProjectManifest | RequirementsChain:
     """Any manifest by its path relative to the root: a requirements file (with its chain), a
-    pyproject.toml, or a Pipfile."""
+    pyproject.toml, a Pipfile, or a setup.py."""
     name = PurePosixPath(rel).name
     path = root / rel
     if name == "pyproject.toml":
         return read_pyproject(root, path)
     if name == "Pipfile":
         return read_pipfile(root, path)
+    if name == "setup.py":
+        return read_setup_py(root, path)
     return read_requirements(root, rel)
 
 

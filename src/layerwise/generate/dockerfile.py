@@ -160,8 +160,12 @@ def _builder(project: Project, runtime: Runtime) -> str:
     out.append(_run(setup, mounts))
     out.append("WORKDIR /app\n")
     if manager == "setuptools":
-        out.append("# setup.py computes the dependencies: they install together with the source.\n")
+        out.append(
+            "# setup.py computes the dependencies: they install together with the source (a\n"
+            "# [project] table in pyproject.toml would give them a cached layer of their own).\n"
+        )
         out.append("COPY . .\n")
+        out.append("# layerwise: ignore=LW101\n")
         out.append(_run(["pip install ."], (PIP_CACHE,)))
         return "".join(out)
     if manager == "none":

@@ -438,8 +438,15 @@ class AptListsKept(Rule):
                 if not _removed_after(r, last, "/var/lib/apt/lists") and not mounted(
                     ins, "/var/lib/apt/lists"
                 ):
+                    # An update alone (LW104) leaves the lists for a later RUN's install:
+                    # removing them here would make that install fail to find its packages.
+                    installs_here = any(o.action == "install" for o in facts.apt_installs)
                     edit = append_command(r.run, "rm -rf /var/lib/apt/lists/*")
-                    fix = self.make_fix([edit], "remove the apt lists") if edit else None
+                    fix = (
+                        self.make_fix([edit], "remove the apt lists")
+                        if edit and installs_here
+                        else None
+                    )
                     yield self.finding(
                         ctx,
                         ins,
