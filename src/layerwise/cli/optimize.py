@@ -4,9 +4,19 @@ gain."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from rich.console import Console
+
+from layerwise.build.bench import SCENARIOS, BenchOptions, BenchReport, BuildEvent
+from layerwise.build.bench_report import markdown, print_report
+from layerwise.errors import InputError
+
+if TYPE_CHECKING:
+    from layerwise.optimize import OptimizeResult
 
 from layerwise.cli.options import build_options, parse_build_args, rule_selection, split_ids
 from layerwise.config import Config, load_config
@@ -47,6 +57,35 @@ from layerwise.config import Config, load_config
     multiple=True,
     help="With compose files: only this service's build (repeatable).",
 )
+@click.option(
+    "--measure",
+    is_flag=True,
+    help="Also build the original and the optimized Dockerfile with BuildKit (on private "
+    "copies) and report measured times and sizes (see `layerwise bench`).",
+)
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    type=click.Choice(SCENARIOS),
+    help="With --measure: only these scenarios (repeatable; default: all four).",
+)
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 100),
+    default=1,
+    show_default=True,
+    help="With --measure: builds per scenario (the median is reported).",
+)
+@click.option("--network", help="With --measure: network mode for RUN steps (buildx --network).")
+@click.option("--builder", help="With --measure: the buildx builder to use.")
+@click.option("--docker", type=click.Path(dir_okay=False), help="With --measure: the docker CLI.")
+@click.option(
+    "--strip-syntax",
+    is_flag=True,
+    help="With --measure: build without the `# syntax=` line (for machines that cannot pull "
+    "the Dockerfile frontend image).",
+)
 @rule_selection
 @build_options
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
@@ -59,6 +98,13 @@ def optimize_command(
     writable: tuple[str, ...],
     fmt: str,
     service_names: tuple[str, ...],
+    measure: bool,
+    scenarios: tuple[str, ...],
+    repeat: int,
+    network: str | None,
+    builder: str | None,
+    docker: str | None,
+    strip_syntax: bool,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     build_args: tuple[str, ...],
@@ -73,14 +119,20 @@ def optimize_command(
     Prints the findings, the fixes, the diff of the Dockerfile and .dockerignore and what the
     changes save without building. Nothing is written without --write.
 
+    With --measure, both Dockerfiles are then built with BuildKit in the bench scenarios
+    (cold, no change, code change, dependency change), interleaved, and the measured times,
+    image sizes and ratios are reported after the prediction.
+
     Exit status: 0 nothing to change (or changes written), 1 changes pending (not written),
-    2 usage or input errors.
+    2 usage or input errors, no engine or a failing build.
     """
     from layerwise.optimize import has_compose_project, optimize
     from layerwise.report.optimize import render_markdown, render_text, to_json
 
     config = load_config(Path(config_path)) if config_path else None
     if has_compose_project(directory, dockerfile):
+        if measure:
+            raise InputError("--measure takes one Dockerfile: pass -f, or run it per service")
         _compose(
             directory, service_names, write, unsafe, healthcheck, writable, fmt, config, select,
             ignore,
@@ -98,18 +150,80 @@ def optimize_command(
         build_args=parse_build_args(build_args),
         target=target,
     )
+    measured = None
+    if measure:
+        # Measured before anything is written: the original is the file on disk, the
+        # optimized one is the text (and ignore file) the report shows.
+        measured = _measure(
+            result,
+            BenchOptions(
+                repeat=repeat,
+                scenarios=tuple(scenarios) or SCENARIOS,
+                builder=builder,
+                network=network,
+                build_args=parse_build_args(build_args),
+                target=target,
+                docker=docker,
+                strip_syntax_directive=strip_syntax,
+            ),
+        )
     written = False
     if write and result.changed:
         result.write()
         written = True
     if fmt == "json":
-        click.echo(to_json(result))
+        data = json.loads(to_json(result))
+        if measured is not None:
+            data["measured"] = measured.to_json()
+        click.echo(json.dumps(data, indent=2))
     elif fmt == "markdown":
         click.echo(render_markdown(result), nl=False)
+        if measured is not None:
+            click.echo("\n" + markdown(measured), nl=False)
     else:
         click.echo(render_text(result, written=written))
+        if measured is not None:
+            click.echo()
+            print_report(measured, Console(file=sys.stdout, highlight=False, soft_wrap=False))
     if result.changed and not written:
         raise click.exceptions.Exit(1)
+
+
+def _measure(result: OptimizeResult, options: BenchOptions) -> BenchReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from layerwise.build.bench import Variant, measure
+
+    original = Variant.from_path(result.dockerfile.path, "original")
+    ignore = result.dockerignore.text if result.dockerignore is not None else None
+    optimized = Variant("optimized", result.dockerfile.path, result.dockerfile.text, ignore)
+    err = Console(file=sys.stderr, highlight=False)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("measuring", total=None)
+
+        def on_event(event: BuildEvent) -> None:
+            if event.result is not None:
+                bar.update(task, completed=event.index, total=event.total)
+            elif event.vertex is None:
+                what = f"{event.variant}: {event.scenario.replace('_', '-')}"
+                bar.update(task, description=what, completed=event.index - 1, total=event.total)
+
+        return measure(
+            original,
+            optimized,
+            result.directory,
+            repeat=options.repeat,
+            scenarios=options.scenarios,
+            options=options,
+            progress=on_event,
+        )
 
 
 def _compose(
