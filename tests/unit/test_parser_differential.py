@@ -92,9 +92,8 @@ def _flag_escape_follows_directive(a: Row, b: Row) -> bool:
     backtick after `# escape=` followed by a backtick) stands in the flags."""
     if a[:5] != b[:5] or a[5] == b[5]:
         return False
-    return (
-        any(c in f for c in "\\`" for f in (*a[5], *b[5]))
-        or ("\\" in "".join(b[6]) and not any("\\" in v for v in a[6]))
+    return any(c in f for c in "\\`" for f in (*a[5], *b[5])) or (
+        "\\" in "".join(b[6]) and not any("\\" in v for v in a[6])
     )
 
 
