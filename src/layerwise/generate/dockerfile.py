@@ -122,7 +122,14 @@ def _builder(project: Project, runtime: Runtime) -> str:
                 APT_CACHE,
             )
         )
-    env = ["PIP_DISABLE_PIP_VERSION_CHECK=1", "VIRTUAL_ENV=/opt/venv", 'PATH="/opt/venv/bin:$PATH"']
+    # The venv gets no pip of its own (pip and setuptools would ship ~20 MB in the image): the
+    # base image's pip installs into it, pointed there by PIP_PYTHON.
+    env = [
+        "PIP_DISABLE_PIP_VERSION_CHECK=1",
+        "PIP_PYTHON=/opt/venv/bin/python",
+        "VIRTUAL_ENV=/opt/venv",
+        'PATH="/opt/venv/bin:$PATH"',
+    ]
     tool: str | None = None
     if manager == "uv":
         tool = TOOL_PINS["uv"]
@@ -141,11 +148,14 @@ def _builder(project: Project, runtime: Runtime) -> str:
     elif manager in ("pdm", "pep621") and project.python in ("3.9", "3.10"):
         tool = TOOL_PINS["tomli"]
     out.append("ENV " + " \\\n    ".join(env) + "\n")
-    setup = ["python -m venv /opt/venv"]
+    setup = ["python -m venv --without-pip /opt/venv"]
     if runtime.server_packages:
         setup.append("pip install " + " ".join(runtime.server_packages))
     if tool is not None:
-        setup += ["python -m venv /opt/tools", f"/opt/tools/bin/pip install {tool}"]
+        setup += [
+            "python -m venv /opt/tools",
+            f"env -u PIP_PYTHON /opt/tools/bin/pip install {tool}",
+        ]
     setup += _wrapper(project)
     if runtime.server_packages:
         out.append(
