@@ -445,18 +445,22 @@ def optimize_compose(
     config: Config | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    build_args: Mapping[str, str] | None = None,
+    target: str | None = None,
 ) -> tuple[list[BuildOptimization], list[str]]:
     """Optimize every build the compose files of `directory` (or `files`) define (each local
     Dockerfile once), with each service's build context, Dockerfile, target and build arguments
     as Compose resolves them. Returns the optimizations and notes on the builds left out
     (remote contexts, inline Dockerfiles); a Dockerfile several services build with different
-    targets is optimized for the first service's, with a note."""
+    targets is optimized for the first service's, with a note. `build_args` add to (and win
+    over) every service's, `target` replaces theirs."""
     from layerwise.compose.targets import resolve_builds
 
     resolved = resolve_builds(directory, files, services)
     notes = list(resolved.notes)
     out: list[BuildOptimization] = []
     for build in resolved.builds:
+        build = build.overridden(build_args or {}, target)
         if build.dockerfile is None:
             notes.append(f"{build.label}: an inline Dockerfile is not optimized")
             continue

@@ -82,7 +82,21 @@ def resolve(
 
     if not Path(directory).is_dir():
         raise InputError(f"{directory}: not a directory (--service takes the compose project's)")
-    # -f files are read from the current directory, as `docker compose -f` reads them; a name
-    # that is not there is taken relative to DIR.
-    files = [str(Path(f).absolute()) if Path(f).exists() else f for f in compose_files]
-    return resolve_builds(directory, files, services)
+    return resolve_builds(directory, compose_paths(compose_files), services)
+
+
+def compose_paths(compose_files: Sequence[str]) -> list[str]:
+    """--compose-file values are read from the current directory, as `docker compose -f`
+    reads them; a name that is not there is taken relative to DIR."""
+    return [str(Path(f).absolute()) if Path(f).exists() else f for f in compose_files]
+
+
+def service_line(
+    services: Sequence[str], context: str, dockerfile: str | None, target: str | None
+) -> str:
+    """The header text reports print for a service's build."""
+    word = "services" if len(services) > 1 else "service"
+    where = f"context {context}, " + (
+        f"Dockerfile {dockerfile}" if dockerfile else "inline Dockerfile"
+    )
+    return f"{word} {', '.join(services)} ({where}, target {target or '(the last stage)'})"

@@ -188,8 +188,8 @@ class ComposeBuilds:
             raise InputError(f"{command}: nothing to build ({why})")
         names = ", ".join(sorted(s for _, v in pairs for s in v.services))
         raise InputError(
-            f"{command} builds one service and the compose project has several ({names}): "
-            "choose one with --service NAME"
+            f"{command} takes one build and the compose project has several (services "
+            f"{names}): choose one with --service NAME"
         )
 
 
