@@ -363,3 +363,25 @@ def test_deps_and_optimize_take_the_same_targets(project: Path) -> None:
     (project / "Dockerfile").write_text("FROM scratch\n")
     one = _json("optimize", str(project), "--service", "debug", code=1)
     assert isinstance(one, dict) and [b["services"] for b in one["builds"]] == [["debug"]]
+
+
+def test_a_missing_dockerfile_names_its_service(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "compose.yaml": "services:\n  a:\n    build: ./a\n  b:\n    build:\n"
+            "      context: .\n      dockerfile: nope/Dockerfile\n",
+            "a/Dockerfile": "FROM debian:bookworm-slim\n",
+        },
+    )
+    missing = str(root / "nope" / "Dockerfile")
+    lint = run_cli("lint", str(root), "--select", "LW401")
+    assert lint.code == 2 and "service a:" in lint.out
+    assert "nope/Dockerfile: no such file (service b)" in lint.err
+    context = run_cli("context", str(root), "--format", "json")
+    assert context.code == 2
+    assert [b["services"] for b in json.loads(context.out)["builds"]] == [["a"]]
+    assert context.err.strip() == f"error: service b: Dockerfile {missing} does not exist"
+    bench = run_cli("bench", str(root), "--service", "b")
+    assert bench.code == 2
+    assert bench.err.strip() == f"error: service b: Dockerfile {missing} does not exist"

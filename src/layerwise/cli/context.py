@@ -20,6 +20,7 @@ from layerwise.context.report import (
     shown,
     to_json,
 )
+from layerwise.errors import LayerwiseError
 
 if TYPE_CHECKING:
     from layerwise.compose.targets import BuildVariant, ServiceBuild
@@ -149,10 +150,23 @@ def _compose(
     defines."""
     resolved = resolve(directory, service_names, compose_files)
     reports: list[tuple[ServiceBuild, BuildVariant, ContextReport]] = []
+    failed = False
     for build in resolved.builds:
         build = build.overridden(args, target)
+        try:
+            build.check()
+        except LayerwiseError as exc:
+            # Said once per build that cannot be read; the others are still reported.
+            click.echo(str(exc), err=True)
+            failed = True
+            continue
         for variant in build.variants:
-            ctx = build.build_context(variant)
+            try:
+                ctx = build.build_context(variant)
+            except LayerwiseError as exc:
+                click.echo(f"{exc} (service {', '.join(variant.services)})", err=True)
+                failed = True
+                continue
             reports.append((build, variant, _report(ctx)))
     for note in resolved.notes:
         click.echo(f"note: {note}", err=True)
@@ -188,6 +202,8 @@ def _compose(
                 )
                 continue
             _write(ctx, fmt)
+    if failed:
+        raise click.exceptions.Exit(2)
     if any(_failed(r, fail_on) for _, _, r in reports):
         raise click.exceptions.Exit(1)
 

@@ -137,6 +137,14 @@ class ServiceBuild:
             resolve_root(self.context), None, load_ignore(self.context, None), model
         )
 
+    def check(self) -> None:
+        """InputError naming the services when the context or the Dockerfile is missing (as
+        `docker compose build` would fail)."""
+        if not self.context.is_dir():
+            raise InputError(f"{self.label}: build context {self.context} is not a directory")
+        if self.dockerfile is not None and not self.dockerfile.is_file():
+            raise InputError(f"{self.label}: Dockerfile {self.dockerfile} does not exist")
+
     def overridden(self, args: Mapping[str, str], target: str | None) -> ServiceBuild:
         """The build with command-line --build-arg values added to (and winning over) every
         service's, and --target (when given) replacing theirs."""
@@ -182,7 +190,9 @@ class ComposeBuilds:
         services when there are several (or none that is local)."""
         pairs = [(b, v) for b in self.builds for v in b.variants]
         if len(pairs) == 1:
-            return pairs[0]
+            build, variant = pairs[0]
+            build.check()
+            return build, variant
         if not pairs:
             why = "; ".join(self.notes) or "no service has a build: section"
             raise InputError(f"{command}: nothing to build ({why})")
