@@ -139,12 +139,17 @@ def test_invalid_patterns_fail_in_buildkit_too(
     with pytest.raises(IgnorePatternError) as info:
         load_ignore(tmp_path)
     assert ":2:1: error: " in str(info.value)
-    result = docker.run(
-        "buildx", "build", "--network", "host", "-q",
-        "--output", f"type=local,dest={tmp_path / 'out'}", str(tmp_path),
-        check=False,
-    )  # fmt: skip
-    assert result.returncode != 0
+    for _attempt in range(3):
+        result = docker.run(
+            "buildx", "build", "--network", "host", "-q",
+            "--output", f"type=local,dest={tmp_path / 'out'}", str(tmp_path),
+            check=False,
+        )  # fmt: skip
+        assert result.returncode != 0
+        # The session's transfer may be torn down before BuildKit reports the pattern error
+        # ("context canceled", seen under load): the build failed, but ask again for its reason.
+        if "context canceled" not in result.stderr:
+            break
     assert "excludepatterns" in result.stderr
 
 

@@ -202,7 +202,10 @@ def test_safely_fixed_dockerfile_builds_with_its_certificates(
     result = fix_dockerfile(parse_dockerfile(naive, "Dockerfile"), select=["LW1", "LW2"])
     fixed = result.text
     assert fixed != naive
-    assert {f.rule for f in result.applied} >= {"LW104", "LW202", "LW203"}
+    applied = {f.rule for f in result.applied}
+    # the update joins the install (LW104, or LW107's merge of the two RUNs, whichever the
+    # engine takes first: the same edit), the lists go, recommendations are off
+    assert applied >= {"LW202", "LW203"} and applied & {"LW104", "LW107"}, applied
     assert "--no-install-recommends" in fixed and "ca-certificates" in fixed
     assert "rm -rf /var/lib/apt/lists/*" in fixed
     (tmp_path / "Dockerfile").write_text(fixed)

@@ -88,13 +88,12 @@ def _nul_truncated_by_wrapper(a: Row, b: Row) -> bool:
 def _flag_escape_follows_directive(a: Row, b: Row) -> bool:
     """BuildKit < 0.13 always used a backslash as the escape character inside flags; current
     BuildKit uses the file's escape character (`# escape=` directive). The two versions then cut
-    flags and arguments differently, but only where a backslash stands in the flags."""
+    flags and arguments differently, but only where an escape character (a backslash, or the
+    backtick after `# escape=` followed by a backtick) stands in the flags."""
     if a[:5] != b[:5] or a[5] == b[5]:
         return False
-    return (
-        any("\\" in f for f in b[5])
-        or any("\\" in f for f in a[5])
-        or ("\\" in "".join(b[6]) and not any("\\" in v for v in a[6]))
+    return any(c in f for c in "\\`" for f in (*a[5], *b[5])) or (
+        "\\" in "".join(b[6]) and not any("\\" in v for v in a[6])
     )
 
 

@@ -144,6 +144,8 @@ def test_generated_dockerfiles_round_trip(text: str) -> None:
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(dockerfiles())
+# found by this test: the file's escape character in a flag (`flag-escape-follows-directive`)
+@example("\ufeff# escape=`\nFROM --mount=type=cache,target=/x``\n")
 def test_generated_dockerfiles_agree_with_buildkit(text: str) -> None:
     # The Go wrapper cannot pass NUL through C; inputs with NUL are covered by the test above.
     assume("\x00" not in text)
