@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from layerwise.compose.model import BuildTarget
 from layerwise.config import Config, find_config
 from layerwise.context.dockerignore import write_dockerignore
 from layerwise.context.ignore import IgnoreFile, parse_ignore
@@ -439,51 +438,45 @@ def optimize_compose(
     directory: str | Path,
     *,
     services: Sequence[str] = (),
+    files: Sequence[str] = (),
     unsafe: bool = False,
     healthcheck: str | None = None,
     writable: Sequence[str] = (),
     config: Config | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    build_args: Mapping[str, str] | None = None,
+    target: str | None = None,
 ) -> tuple[list[BuildOptimization], list[str]]:
-    """Optimize every build the compose files of `directory` define (each local Dockerfile
-    once), with each service's build context, Dockerfile, target and build arguments as Compose
-    resolves them. Returns the optimizations and notes on the builds left out (remote contexts,
-    inline Dockerfiles, a Dockerfile several services build with different targets)."""
-    from layerwise.compose import build_targets, load_project
+    """Optimize every build the compose files of `directory` (or `files`) define (each local
+    Dockerfile once), with each service's build context, Dockerfile, target and build arguments
+    as Compose resolves them. Returns the optimizations and notes on the builds left out
+    (remote contexts, inline Dockerfiles); a Dockerfile several services build with different
+    targets is optimized for the first service's, with a note. `build_args` add to (and win
+    over) every service's, `target` replaces theirs."""
+    from layerwise.compose.targets import resolve_builds
 
-    project = load_project(directory)
-    groups: dict[tuple[str, str], list[BuildTarget]] = {}
-    notes: list[str] = []
-    for target in build_targets(project, list(services) or None):
-        if target.is_remote or target.dockerfile is None:
-            what = "a remote context" if target.is_remote else "an inline Dockerfile"
-            notes.append(f"service {target.service}: {what} is not optimized")
-            continue
-        groups.setdefault((target.context, target.dockerfile), []).append(target)
+    resolved = resolve_builds(directory, files, services)
+    notes = list(resolved.notes)
     out: list[BuildOptimization] = []
-    for (context, dockerfile), targets in groups.items():
-        first = targets[0]
-        note = None
-        stages = sorted({t.target or "(the last stage)" for t in targets})
-        if len(stages) > 1:
-            note = (
-                f"built with targets {', '.join(stages)}: optimized for the target of service "
-                f"{first.service}, {first.target or '(the last stage)'}"
-            )
+    for build in resolved.builds:
+        build = build.overridden(build_args or {}, target)
+        if build.dockerfile is None:
+            notes.append(f"{build.label}: an inline Dockerfile is not optimized")
+            continue
         result = optimize(
-            context,
-            dockerfile,
+            build.context,
+            build.dockerfile,
             unsafe=unsafe,
             healthcheck=healthcheck,
             writable=writable,
             config=config,
             select=select,
             ignore=ignore,
-            build_args=first.args,
-            target=first.target,
+            build_args=build.args,
+            target=build.target,
         )
-        out.append(BuildOptimization([t.service for t in targets], result, note))
+        out.append(BuildOptimization(build.services, result, build.note))
     if not out and not notes:
         raise InputError(f"{directory}: the compose project has no service with a local build")
     return out, notes
@@ -492,11 +485,6 @@ def optimize_compose(
 def has_compose_project(directory: str | Path, dockerfile: str | Path | None) -> bool:
     """Whether `optimize DIR` means the compose project: no -f and no Dockerfile in DIR, but
     compose files."""
-    from layerwise.compose import find_compose_files
+    from layerwise.compose.targets import is_compose_directory
 
-    root = Path(directory)
-    if dockerfile is not None or not root.is_dir():
-        return False
-    if any((root / name).is_file() for name in DOCKERFILE_NAMES):
-        return False
-    return bool(find_compose_files(root))
+    return is_compose_directory(directory, dockerfile)

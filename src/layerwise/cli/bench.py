@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from layerwise.build.bench import SCENARIOS, BenchOptions, BuildEvent, Variant, run_bench
 from layerwise.build.bench_report import html_report, markdown, print_report
 from layerwise.cli.options import build_options, parse_build_args
+from layerwise.cli.targets import resolve, service_line, service_options, wants_compose
 from layerwise.errors import InputError
 from layerwise.fsutil import atomic_write
 
@@ -65,6 +66,7 @@ from layerwise.fsutil import atomic_write
 @click.option(
     "--html", "html_path", type=click.Path(dir_okay=False), help="Also write an HTML report."
 )
+@service_options(many=False)
 def bench_command(
     directory: str,
     dockerfile: str | None,
@@ -85,20 +87,48 @@ def bench_command(
     strip_syntax: bool,
     fmt: str,
     html_path: str | None,
+    service_name: str | None,
+    compose_files: tuple[str, ...],
 ) -> None:
     """Build DIRECTORY with real BuildKit builds and time them: cold, no change, a code change
     and a dependency change, each on a private copy of the context (your files are never
     touched), median of --repeat runs, per-step times and cached flags, image size and layers.
 
     With --compare, a second Dockerfile is measured in the same run and the ratios are shown.
+
+    Compose services: with --service NAME (or when DIRECTORY has compose files and no
+    Dockerfile, and builds one service) the service's context, Dockerfile (an inline one too),
+    target, build args and build network are used (--build-arg adds to them, --target and
+    --network replace theirs); the JSON gains "services" (null without compose).
+
     Exit status: 0 done, 2 bad input, no engine or a failing build (the failing step and the
     end of its log are shown), 130 interrupted (copies and images are removed).
     """
-    root = Path(directory)
-    first = Path(dockerfile) if dockerfile else root / "Dockerfile"
-    if not first.is_file():
-        raise InputError(f"{first}: no such Dockerfile (pass one with -f)")
-    variants = [Variant.from_path(first, "original" if compare else first.name)]
+    args = parse_build_args(build_args)
+    services: list[str] | None = None
+    names = [service_name] if service_name else []
+    if wants_compose(directory, dockerfile, names, compose_files):
+        build, variant = resolve(directory, names, compose_files).one("bench")
+        root = build.context
+        args, target = {**variant.args, **args}, target or variant.target
+        network = network or variant.network
+        services = list(variant.services)
+        if build.dockerfile is not None:
+            label = "original" if compare else build.dockerfile.name
+            first = Variant.from_path(build.dockerfile, label)
+        else:
+            label = "original" if compare else "dockerfile_inline"
+            first = Variant(label, None, build.dockerfile_inline)
+        if fmt == "text":
+            dockerfile_shown = str(build.dockerfile) if build.dockerfile else None
+            click.echo(service_line(services, str(root), dockerfile_shown, target))
+    else:
+        root = Path(directory)
+        path = Path(dockerfile) if dockerfile else root / "Dockerfile"
+        if not path.is_file():
+            raise InputError(f"{path}: no such Dockerfile (pass one with -f)")
+        first = Variant.from_path(path, "original" if compare else path.name)
+    variants = [first]
     if compare:
         ignore = None
         if compare_ignore:
@@ -115,7 +145,7 @@ def bench_command(
         cache_from=cache_from,
         cache_to=cache_to,
         network=network,
-        build_args=parse_build_args(build_args),
+        build_args=args,
         platform=platform,
         target=target,
         docker=docker,
@@ -150,7 +180,7 @@ def bench_command(
     if html_path:
         atomic_write(Path(html_path), html_report(report))
     if fmt == "json":
-        click.echo(json.dumps(report.to_json(), indent=2))
+        click.echo(json.dumps({**report.to_json(), "services": services}, indent=2))
     elif fmt == "markdown":
         click.echo(markdown(report), nl=False)
     else:

@@ -12,6 +12,7 @@ from layerwise.cache.history import replay_history
 from layerwise.cache.predict import predict_changes
 from layerwise.cache.report import print_history, print_prediction, shown_reason
 from layerwise.cli.options import build_options, parse_build_args
+from layerwise.cli.targets import resolve, service_line, service_options, wants_compose
 from layerwise.errors import InputError
 
 
@@ -70,6 +71,7 @@ from layerwise.errors import InputError
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@service_options(many=False)
 def cache_command(
     directory: str,
     more: tuple[str, ...],
@@ -87,6 +89,8 @@ def cache_command(
     top: int,
     fail_under: float | None,
     fmt: str,
+    service_name: str | None,
+    compose_files: tuple[str, ...],
 ) -> None:
     """Predict which steps of DIRECTORY's build BuildKit runs again.
 
@@ -95,6 +99,11 @@ def cache_command(
     commits as one build, the cache hit rate, how often each step runs again, and the commits
     that cost the most.
 
+    Compose services: with --service NAME (or when DIRECTORY has compose files and no
+    Dockerfile, and builds one service) the service's context, Dockerfile, target and build
+    args are used (--build-arg adds to them, --target replaces the target); the JSON gains
+    "services" (null without compose).
+
     Exit status: 0 done, 1 the hit rate is under --fail-under, 2 bad input.
     """
     paths = [*changed, *more]
@@ -102,6 +111,20 @@ def cache_command(
         raise InputError(f"unexpected argument {more[0]!r} (paths that change follow --changed)")
     console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
     args = parse_build_args(build_args)
+    services: list[str] | None = None
+    names = [service_name] if service_name else []
+    if wants_compose(directory, dockerfile, names, compose_files):
+        build, variant = resolve(directory, names, compose_files).one("cache")
+        if build.dockerfile is None:
+            raise InputError(
+                f"{build.label}: cache reads a Dockerfile file, and this build's is inline "
+                "(dockerfile_inline)"
+            )
+        directory, dockerfile = str(build.context), str(build.dockerfile)
+        args, target = {**variant.args, **args}, target or variant.target
+        services = list(variant.services)
+        if fmt == "text":
+            click.echo(service_line(services, directory, dockerfile, target))
     if history is not None:
         if paths or changed_args or changed_bases:
             raise InputError("--history replays commits: it does not take --changed options")
@@ -117,7 +140,7 @@ def cache_command(
             timings=timings,
         )
         if fmt == "json":
-            click.echo(json.dumps(report.to_json(top), indent=2))
+            click.echo(json.dumps({**report.to_json(top), "services": services}, indent=2))
         else:
             print_history(report, console, top)
         rate = report.variants[0].hit_rate
@@ -144,7 +167,7 @@ def cache_command(
     for error in prediction.build.plan.model.errors:
         click.echo(f"warning: {error} (BuildKit refuses this Dockerfile)", err=True)
     if fmt == "json":
-        data = prediction.to_json()
+        data = {**prediction.to_json(), "services": services}
         for stage in data["stages"]:
             for step in stage["steps"]:
                 step["reason"] = shown_reason(step["reason"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from layerwise.cli.options import build_options, parse_build_args
+from layerwise.cli.targets import resolve, service_options, wants_compose
 from layerwise.context.project import BuildContext
 from layerwise.deps.fix import FixPlan
 from layerwise.errors import InputError, LayerwiseError
@@ -28,12 +29,7 @@ CODES = ("LW801", "LW802", "LW803", "LW804", "LW805")
     help="The Dockerfile (default: DIRECTORY/Dockerfile).",
 )
 @build_options
-@click.option(
-    "--service",
-    default=None,
-    metavar="NAME",
-    help="Analyse this compose service's build (context, Dockerfile, target and args).",
-)
+@service_options(many=False)
 @click.option(
     "--image",
     default=None,
@@ -77,7 +73,8 @@ def deps_command(
     dockerfile: str | None,
     build_args: tuple[str, ...],
     target: str | None,
-    service: str | None,
+    service_name: str | None,
+    compose_files: tuple[str, ...],
     image: str | None,
     do_build: bool,
     network: str | None,
@@ -94,6 +91,10 @@ def deps_command(
     dependencies (LW803), one requirements file for every environment (LW804), CUDA wheels
     without GPU use (LW805).
 
+    Compose services: with --service NAME (or when DIRECTORY has compose files and no
+    Dockerfile, and builds one service) the service's context, Dockerfile, target, build args
+    and build network are used; the JSON gains "services" (null without compose).
+
     Exit status: 0 no findings (or --fail-on none), 1 findings remain, 2 bad input.
     """
     from layerwise.deps.analysis import DepsReport, analyze_context
@@ -103,8 +104,8 @@ def deps_command(
     if image and (do_build or venv):
         raise InputError("give one of --image, --build and --venv")
     args = parse_build_args(build_args)
-    context_dir, dockerfile, target, args, network = _target(
-        directory, dockerfile, target, args, service, network
+    context_dir, dockerfile, target, args, network, services = _target(
+        directory, dockerfile, target, args, service_name, compose_files, network
     )
     ctx = _load(context_dir, dockerfile, args, target)
     built: str | None = None
@@ -146,7 +147,7 @@ def deps_command(
             ctx = _load(context_dir, dockerfile, args, target)
             report = analyze_context(ctx, environment, image=report.image)
     if fmt == "json":
-        payload = report.to_json()
+        payload = {**report.to_json(), "services": services}
         if plan is not None:
             payload["fix"] = {**plan.to_json(), "written": fix and not diff}
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
@@ -174,28 +175,24 @@ def _target(
     target: str | None,
     args: dict[str, str],
     service: str | None,
+    compose_files: tuple[str, ...],
     network: str | None,
-) -> tuple[str, str | None, str | None, dict[str, str], str | None]:
-    if service is None:
+) -> tuple[str, str | None, str | None, dict[str, str], str | None, list[str] | None]:
+    names = [service] if service else []
+    if not wants_compose(directory, dockerfile, names, compose_files):
         if not Path(directory).is_dir():
             raise InputError(f"{directory}: not a directory")
-        return directory, dockerfile, target, args, network
-    from layerwise.compose import build_targets, load_project
-
-    project = load_project(directory)
-    targets = [t for t in build_targets(project) if t.service == service]
-    if not targets:
-        names = ", ".join(sorted(t.service for t in build_targets(project))) or "none"
-        raise InputError(f"no service {service!r} with a build: section (services: {names})")
-    t = targets[0]
-    if t.is_remote or t.dockerfile is None:
-        raise InputError(f"service {service!r}: a remote context or inline Dockerfile")
+        return directory, dockerfile, target, args, network, None
+    build, variant = resolve(directory, names, compose_files).one("deps")
+    if build.dockerfile is None:
+        raise InputError(f"{build.label}: deps reads a Dockerfile file, not dockerfile_inline")
     return (
-        t.context,
-        dockerfile or t.dockerfile,
-        target or t.target,
-        {**t.args, **args},
-        network or t.network,
+        str(build.context),
+        str(build.dockerfile),
+        target or variant.target,
+        {**variant.args, **args},
+        network or variant.network,
+        list(variant.services),
     )
 
 

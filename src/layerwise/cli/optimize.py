@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from layerwise.optimize import OptimizeResult
 
 from layerwise.cli.options import build_options, parse_build_args, rule_selection, split_ids
+from layerwise.cli.targets import compose_paths, service_options, wants_compose
 from layerwise.config import Config, load_config
 
 
@@ -51,12 +52,7 @@ from layerwise.config import Config, load_config
     default="text",
     show_default=True,
 )
-@click.option(
-    "--service",
-    "service_names",
-    multiple=True,
-    help="With compose files: only this service's build (repeatable).",
-)
+@service_options(many=True)
 @click.option(
     "--measure",
     is_flag=True,
@@ -98,6 +94,7 @@ def optimize_command(
     writable: tuple[str, ...],
     fmt: str,
     service_names: tuple[str, ...],
+    compose_files: tuple[str, ...],
     measure: bool,
     scenarios: tuple[str, ...],
     repeat: int,
@@ -126,16 +123,16 @@ def optimize_command(
     Exit status: 0 nothing to change (or changes written), 1 changes pending (not written),
     2 usage or input errors, no engine or a failing build.
     """
-    from layerwise.optimize import has_compose_project, optimize
+    from layerwise.optimize import optimize
     from layerwise.report.optimize import render_markdown, render_text, to_json
 
     config = load_config(Path(config_path)) if config_path else None
-    if has_compose_project(directory, dockerfile):
+    if wants_compose(directory, dockerfile, service_names, compose_files):
         if measure:
             raise InputError("--measure takes one Dockerfile: pass -f, or run it per service")
         _compose(
-            directory, service_names, write, unsafe, healthcheck, writable, fmt, config, select,
-            ignore,
+            directory, service_names, compose_files, write, unsafe, healthcheck, writable, fmt,
+            config, select, ignore, parse_build_args(build_args), target,
         )  # fmt: skip
         return
     result = optimize(
@@ -229,6 +226,7 @@ def _measure(result: OptimizeResult, options: BenchOptions) -> BenchReport:
 def _compose(
     directory: str,
     services: tuple[str, ...],
+    compose_files: tuple[str, ...],
     write: bool,
     unsafe: bool,
     healthcheck: str | None,
@@ -237,15 +235,22 @@ def _compose(
     config: Config | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    build_args: dict[str, str],
+    target: str | None,
 ) -> None:
     """DIR holds compose files and no Dockerfile: every service's build, each Dockerfile once."""
     from layerwise import __version__
     from layerwise.optimize import optimize_compose
     from layerwise.report.optimize import render_markdown, render_text
 
+    if not Path(directory).is_dir():
+        raise InputError(f"{directory}: not a directory (--service takes the compose project's)")
     builds, notes = optimize_compose(
         directory,
         services=services,
+        files=compose_paths(compose_files),
+        build_args=build_args,
+        target=target,
         unsafe=unsafe,
         healthcheck=healthcheck,
         writable=writable,
