@@ -236,7 +236,8 @@ def _strings(node: ast.expr) -> Iterable[tuple[str, int]]:
 # visited; everywhere else the statements give the imports and the source text gives the
 # strings, which is several times faster than visiting every node of every file.
 _SETTINGS_HINT = re.compile(
-    r"^[ \t]*[A-Z_]*(?:" + "|".join(_LIST_WORDS) + r")[A-Z_]*[ \t]*(?::[^=\n]*)?[+]?=|"
+    # settings are UPPER_CASE names (Django's convention), whatever the case of the rest
+    r"(?-i:^[ \t]*[A-Z_]*(?:" + "|".join(_LIST_WORDS) + r")[A-Z_]*[ \t]*(?::[^=\n]*)?[+]?=)|"
     r"\b\w*(?:plugin|backend|extension|middleware|apps|engine|include|modules)\w*\s*=\s*[\[(]",
     re.MULTILINE | re.IGNORECASE,
 )
