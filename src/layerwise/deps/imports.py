@@ -19,7 +19,6 @@ passes the files the context engine says reach the final stage).
 from __future__ import annotations
 
 import ast
-import bisect
 import os
 import re
 from collections.abc import Iterable
@@ -242,8 +241,10 @@ _SETTINGS_HINT = re.compile(
     re.MULTILINE | re.IGNORECASE,
 )
 _QUOTED = re.compile(r"""(['"])([A-Za-z_][\w.:+/@-]*)\1""")
+# A call whose name holds one of these words (`import_module(...)`, `load_plugin(...)`): the
+# search starts at the word, not at every word boundary, which is many times faster.
 _LOADER_CALL = re.compile(
-    r"\b(\w*(?:import|plugin|backend|driver|load_module|find_spec|resolve)\w*)\s*\(([^()]*)\)",
+    r"(?:import|plugin|backend|driver|load_module|find_spec|resolve)\w*\s*\(([^()]*)\)",
     re.IGNORECASE,
 )
 _GPU = re.compile(r"""\.cuda\s*\(|['"]cuda(?::\d+)?['"]|\bcuda\.is_available\b""")
@@ -313,14 +314,10 @@ def _statements(
 
 def _text_references(text: str, path: str, out: FileScan) -> None:
     """Modules named by string literals: dotted paths, URLs' drivers, loader-call names."""
-    starts: list[int] | None = None
 
+    # Few strings of a file name modules: counting newlines for each is cheaper than a table.
     def line_of(offset: int) -> int:
-        nonlocal starts
-        if starts is None:
-            starts = [0]
-            starts += [m.end() for m in re.finditer("\n", text)]
-        return bisect.bisect_right(starts, offset)
+        return text.count("\n", 0, offset) + 1
 
     refs = out.references
     for m in _QUOTED.finditer(text):
@@ -331,12 +328,12 @@ def _text_references(text: str, path: str, out: FileScan) -> None:
         for module in implied_modules(value):
             refs.append(Reference(module, path, line_of(m.start()), IMPLIED))
     for m in _LOADER_CALL.finditer(text):
-        for q in _QUOTED.finditer(m.group(2)):
+        for q in _QUOTED.finditer(m.group(1)):
             value = q.group(2)
             if is_identifier(value) or module_path(value):
                 line = line_of(m.start())
                 refs.append(Reference(module_path(value) or value, path, line, DYNAMIC))
-    if _GPU.search(text):
+    if "cuda" in text and _GPU.search(text):
         out.gpu = True
 
 
