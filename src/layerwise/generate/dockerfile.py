@@ -148,7 +148,8 @@ def _builder(project: Project, runtime: Runtime) -> str:
     elif manager in ("pdm", "pep621") and project.python in ("3.9", "3.10"):
         tool = TOOL_PINS["tomli"]
     out.append("ENV " + " \\\n    ".join(env) + "\n")
-    setup = ["python -m venv --without-pip /opt/venv"]
+    # Activation scripts are for shells; the image puts the venv on PATH instead.
+    setup = ["python -m venv --without-pip /opt/venv", "rm /opt/venv/bin/[Aa]ctivate*"]
     if runtime.server_packages:
         setup.append("pip install " + " ".join(runtime.server_packages))
     if tool is not None:
