@@ -385,3 +385,23 @@ def test_a_missing_dockerfile_names_its_service(tmp_path: Path) -> None:
     bench = run_cli("bench", str(root), "--service", "b")
     assert bench.code == 2
     assert bench.err.strip() == f"error: service b: Dockerfile {missing} does not exist"
+
+
+def test_lint_service_narrows_the_compose_findings(tmp_path: Path) -> None:
+    # LW702 (a long-running service without a healthcheck) is per service: --service keeps
+    # only that service's findings; the Dockerfiles serve a port and have no HEALTHCHECK.
+    server = 'FROM python:3.11-slim\nEXPOSE 8000\nCMD ["python", "-m", "http.server"]\n'
+    root = write(
+        tmp_path / "two",
+        {
+            "compose.yaml": "services:\n  web:\n    build: web\n  api:\n    build: api\n",
+            "web/Dockerfile": server,
+            "api/Dockerfile": server,
+        },
+    )
+    every = _json("lint", str(root), "--select", "LW702", code=1)
+    assert isinstance(every, list)
+    assert sorted("web" in f["message"] for f in every) == [False, True], every
+    one = _json("lint", str(root), "--service", "api", "--select", "LW702", code=1)
+    assert isinstance(one, list)
+    assert [("api" in f["message"], "web" in f["message"]) for f in one] == [(True, False)]

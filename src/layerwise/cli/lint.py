@@ -129,11 +129,19 @@ def lint_command(
             )
             if compose_files:
                 found = lint_compose(
-                    resolved.project, config=compose_config, select=selected, ignore=ignored
+                    resolved.project,
+                    config=compose_config,
+                    select=selected,
+                    ignore=ignored,
+                    services=service_names,
                 )
             else:
                 found = lint_compose_directory(
-                    Path(directory), config=compose_config, select=selected, ignore=ignored
+                    Path(directory),
+                    config=compose_config,
+                    select=selected,
+                    ignore=ignored,
+                    services=service_names,
                 )
             findings.extend(ServiceFinding(f) for f in found)
         except LayerwiseError as exc:

@@ -251,8 +251,10 @@ def lint_compose(
     config: Config | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    services: Sequence[str] = (),
 ) -> list[Finding]:
-    """Findings of the LW7xx rules on a loaded Compose project."""
+    """Findings of the LW7xx rules on a loaded Compose project; with `services`, only those
+    of these services and of the project as a whole (an obsolete `version:`)."""
     config = config or Config()
     chosen = {
         r.id: r
@@ -263,6 +265,8 @@ def lint_compose(
         return []
     out = []
     for found in run_checks(project, only=chosen):
+        if services and found.service is not None and found.service not in services:
+            continue
         rule = chosen.get(found.rule)
         if rule is not None:
             finding = rule.convert(found, config)
@@ -286,11 +290,12 @@ def lint_compose_directory(
     config: Config | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    services: Sequence[str] = (),
 ) -> list[Finding]:
     """LW7xx findings for a directory: its default Compose project (compose.yaml and its
     override, as `docker compose` loads them) and, for each development file beside it
     (`compose.dev.yaml`, ...), the project it makes with the default file. Empty when the
-    directory has no compose file."""
+    directory has no compose file. `services`: see `lint_compose`."""
     from layerwise.compose import load_project
     from layerwise.compose.loader import DEFAULT_FILE_NAMES
 
@@ -304,7 +309,9 @@ def lint_compose_directory(
     seen: set[tuple[str, str | None, int, str]] = set()
     out = []
     for project in projects:
-        for finding in lint_compose(project, config=config, select=select, ignore=ignore):
+        for finding in lint_compose(
+            project, config=config, select=select, ignore=ignore, services=services
+        ):
             key = (finding.rule, finding.path, finding.line, finding.message)
             if key not in seen:
                 seen.add(key)
