@@ -41,7 +41,7 @@ from layerwise.fixes.predict import (
     source_change_rebuilds,
 )
 from layerwise.fixes.project import project_files
-from layerwise.fixes.structural import Options, apply_structural, fix_all
+from layerwise.fixes.structural import Options, fix_all
 from layerwise.fsutil import atomic_write
 from layerwise.rules.base import Finding, LintContext
 from layerwise.rules.engine import lint
@@ -311,20 +311,11 @@ def optimize(
     skipped = list(fixed.structural_skipped)
     available: list[tuple[str, str]] = []
     if not unsafe:
-        dry = apply_structural(
-            parse_dockerfile(text, df.path),
-            build_context=build_context,
-            config=config,
-            select=select,
-            ignore=ignore,
-            options=options,
-        )
-        available = [(a.name, a.description) for a in dry.applied]
-        available.extend(
+        available = [
             (f.rule, f.fix.description)
             for f in fixed.remaining
             if f.fix is not None and f.fix.safety == "unsafe"
-        )
+        ]
     if healthcheck is not None:
         current = parse_dockerfile(text, df.path)
         fix, why = split_healthcheck(LintContext(current, config=config), healthcheck)

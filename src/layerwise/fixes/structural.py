@@ -1,12 +1,12 @@
 """The structural (unsafe) transforms, and applying them to a whole file.
 
-Each transform belongs to the rule whose finding it fixes: that rule's `check` calls the
-transform to build the finding's unsafe fix, so `layerwise fix --unsafe` applies it through the
-fix engine with suppressions and rule selection honoured. `apply_structural` runs the transforms
-whose rule is not registered (yet) directly, in a fixed order (manifest-first, then the
-multi-stage split, then the non-root user), re-parsing after each, so `layerwise optimize
---unsafe` does the whole job either way; a transform whose rule is registered is left to the
-rule.
+Each transform belongs to the rule whose finding it fixes (manifest-first: LW101, multi-stage:
+LW201, non-root: LW401): that rule's `check` calls the transform to build the finding's unsafe
+fix, so `layerwise fix --unsafe` applies it through the fix engine with suppressions and rule
+selection honoured. `apply_structural` runs given transforms directly, re-parsing after each:
+`fix_all` uses it for the non-root user when the caller names the directories the app writes,
+which no rule can know. `fix_all` also says why a transform did not apply where its rule still
+reports the file.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from layerwise.fixes.engine import FixResult, apply_edits, fix_dockerfile
 from layerwise.fixes.manifest import split_manifest_first
 from layerwise.fixes.multistage import split_multistage
 from layerwise.fixes.nonroot import split_nonroot
-from layerwise.fixes.text import ensure_syntax_directive, uses_buildkit_syntax
-from layerwise.rules.base import Fix, LintContext, registry
+from layerwise.rules.base import Fix, LintContext
 
 
 @dataclass(frozen=True)
@@ -96,21 +95,15 @@ def apply_structural(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     transforms: Sequence[Transform] = TRANSFORMS,
-    include_registered: bool = False,
     options: Options | None = None,
 ) -> StructuralResult:
-    """Apply the structural transforms whose rule is not registered (all of them with
-    `include_registered`), each on the result of the one before."""
-    from layerwise import rules as _families  # noqa: F401 - registers the rule families
-
+    """Apply the transforms (whose rule is selected), each on the result of the one before."""
     config = config or Config()
     options = options or Options()
     result = StructuralResult(df.text)
     current = df
     for transform in transforms:
         if not selected(transform.rule, config, select, ignore, df.path):
-            continue
-        if transform.rule in registry() and not include_registered:
             continue
         for _ in range(8 if transform.repeat else 1):
             ctx = LintContext(current, config=config, build_context=build_context)
@@ -141,15 +134,14 @@ def fix_all(
     build_context: BuildContext | None = None,
     options: Options | None = None,
 ) -> FixResult:
-    """What `layerwise fix` does: the rules' fixes, and with `unsafe` the structural transforms
-    whose rule is not registered, then the safe fixes again for what they wrote. The structural
-    changes are listed in `FixResult.structural` (rule, description), the ones that do not
-    apply in `FixResult.structural_skipped` (transform, why)."""
+    """What `layerwise fix` and `optimize` do: the rules' fixes (with `unsafe`, the structural
+    ones too). Directories the app writes (`options.writable`) are only known from the caller:
+    the non-root transform then runs first with them, and what it did is listed in
+    `FixResult.structural` (rule, description). With `unsafe`, `FixResult.structural_skipped`
+    says (transform, why) for each structural fix whose rule still reports the file."""
     original = df
     pre: StructuralResult | None = None
     if unsafe and options is not None and options.writable:
-        # Directories the app writes are only known from the caller: the non-root transform
-        # runs first with them (the root-user rule then has nothing left to fix).
         pre = apply_structural(
             df,
             build_context=build_context,
@@ -157,7 +149,6 @@ def fix_all(
             select=select,
             ignore=ignore,
             transforms=[NON_ROOT],
-            include_registered=True,
             options=options,
         )
         if pre.applied:
@@ -173,42 +164,8 @@ def fix_all(
     if pre is not None and pre.applied:
         result.original = original.text
         result.structural.extend((a.rule, a.description) for a in pre.applied)
-    if not unsafe:
-        return result
-    current = parse_dockerfile(result.text, df.path)
-    structural = apply_structural(
-        current,
-        build_context=build_context,
-        config=config,
-        select=select,
-        ignore=ignore,
-        options=options,
-    )
-    result.structural_skipped.extend(structural.skipped)
-    if not structural.applied:
+    if unsafe:
         _explain_remaining(result, df.path, build_context, config, options)
-        return result
-    result.structural.extend((a.rule, a.description) for a in structural.applied)
-    again = fix_dockerfile(
-        parse_dockerfile(structural.text, df.path),
-        unsafe=unsafe,
-        config=config,
-        select=select,
-        ignore=ignore,
-        build_context=build_context,
-    )
-    result.text = again.text
-    result.applied.extend(again.applied)
-    result.rejected.extend(again.rejected)
-    result.remaining = again.remaining
-    result.rounds += again.rounds
-    result.notes.extend(n for n in again.notes if n not in result.notes)
-    final = parse_dockerfile(result.text, df.path)
-    if not uses_buildkit_syntax(original) and uses_buildkit_syntax(final):
-        edits = ensure_syntax_directive(final)
-        if edits:
-            result.text = apply_edits(result.text, edits)
-    _explain_remaining(result, df.path, build_context, config, options)
     return result
 
 
@@ -222,16 +179,15 @@ def _explain_remaining(
     """Say why a structural fix did not apply where its rule still reports the file: the
     rule only offers the fix when the rewrite is safe, and the user should learn why not."""
     still = {f.rule for f in result.remaining}
-    for transform in TRANSFORMS:
-        if transform.rule not in still or transform.rule not in registry():
-            continue
+    transforms = [t for t in TRANSFORMS if t.rule in still]
+    if not transforms:
+        return
+    ctx = LintContext(
+        parse_dockerfile(result.text, path), config=config or Config(), build_context=build_context
+    )
+    for transform in transforms:
         if any(name == transform.name for name, _ in result.structural_skipped):
             continue
-        ctx = LintContext(
-            parse_dockerfile(result.text, path),
-            config=config or Config(),
-            build_context=build_context,
-        )
         fix, why = transform.attempt(ctx, options or Options())
         if fix is None and why:
             result.structural_skipped.append((transform.name, why))
