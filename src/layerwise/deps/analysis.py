@@ -366,14 +366,10 @@ def _command_uses(
                     if not args or args[0].upper() != "CMD":
                         continue
                     args = args[1:]
-                if ins.json and _is_shell(args):
-                    # `["/bin/sh", "-c", "exec gunicorn ..."]`: the commands of the script
-                    argvs.extend(c.argv for c in analyze(shlex.join(args), env=step.env).commands)
-                elif ins.json:
-                    argvs.append(args)
-                else:
-                    text = " ".join(args)
-                    argvs.extend(c.argv for c in analyze(text, env=step.env).commands)
+                # Exec form is read as the shell analysis reads it (shell.run does the same
+                # for RUN): the words themselves, or the script of `["sh", "-c", "..."]`.
+                text = shlex.join(args) if ins.json else " ".join(args)
+                argvs.extend(c.argv for c in analyze(text, env=step.env).commands)
                 for argv in argvs:
                     p, r = argv_uses(argv, dockerfile_rel, ins.start_line, runtime=True)
                     programs += p
@@ -405,10 +401,6 @@ def _command_uses(
                 env = dict(p.split("=", 1) for p in step.expanded if "=" in p)
                 runtime += env_references(env, dockerfile_rel, ins.start_line)
     return programs, runtime, build
-
-
-def _is_shell(argv: list[str]) -> bool:
-    return len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "bash", "dash", "ash")
 
 
 # -- the analysis ---------------------------------------------------------------------------
