@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -153,6 +155,23 @@ def bench_command(
         deps_file=deps_file,
         strip_syntax_directive=strip_syntax,
     )
+    with bench_progress() as on_event:
+        report = run_bench(root, variants, options, on_event)
+    if html_path:
+        atomic_write(Path(html_path), html_report(report))
+    if fmt == "json":
+        click.echo(json.dumps({**report.to_json(), "services": services}, indent=2))
+    elif fmt == "markdown":
+        click.echo(markdown(report), nl=False)
+    else:
+        print_report(report, Console(file=sys.stdout, highlight=False, soft_wrap=False))
+    if html_path and fmt == "text":
+        click.echo(f"wrote {html_path}")
+
+
+@contextmanager
+def bench_progress() -> Iterator[Callable[[BuildEvent], None]]:
+    """A progress display on stderr (when it is a terminal) fed by bench's build events."""
     err = Console(file=sys.stderr, highlight=False)
     with Progress(
         TextColumn("{task.description}"),
@@ -176,14 +195,4 @@ def bench_command(
             else:
                 bar.update(task, description=what, completed=event.index - 1, total=event.total)
 
-        report = run_bench(root, variants, options, on_event)
-    if html_path:
-        atomic_write(Path(html_path), html_report(report))
-    if fmt == "json":
-        click.echo(json.dumps({**report.to_json(), "services": services}, indent=2))
-    elif fmt == "markdown":
-        click.echo(markdown(report), nl=False)
-    else:
-        print_report(report, Console(file=sys.stdout, highlight=False, soft_wrap=False))
-    if html_path and fmt == "text":
-        click.echo(f"wrote {html_path}")
+        yield on_event

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from layerwise.build.bench import SCENARIOS, BenchOptions, BenchReport, BuildEvent
+from layerwise.build.bench import SCENARIOS, BenchOptions, BenchReport
 from layerwise.build.bench_report import markdown, print_report
 from layerwise.errors import InputError
 
@@ -187,31 +187,13 @@ def optimize_command(
 
 
 def _measure(result: OptimizeResult, options: BenchOptions) -> BenchReport:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from layerwise.build.bench import Variant, measure
+    from layerwise.cli.bench import bench_progress
 
     original = Variant.from_path(result.dockerfile.path, "original")
     ignore = result.dockerignore.text if result.dockerignore is not None else None
     optimized = Variant("optimized", result.dockerfile.path, result.dockerfile.text, ignore)
-    err = Console(file=sys.stderr, highlight=False)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task("measuring", total=None)
-
-        def on_event(event: BuildEvent) -> None:
-            if event.result is not None:
-                bar.update(task, completed=event.index, total=event.total)
-            elif event.vertex is None:
-                what = f"{event.variant}: {event.scenario.replace('_', '-')}"
-                bar.update(task, description=what, completed=event.index - 1, total=event.total)
-
+    with bench_progress() as on_event:
         return measure(
             original,
             optimized,
